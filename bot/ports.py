@@ -1,0 +1,50 @@
+"""The outgoing side: what the core asks of a chat platform. One small protocol; what a
+platform cannot do is a capability, not a method that raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.replies import ClipReady, Failed, Progress, Queued, Refused, Usage
+from bot.types import ChatRef, MessageRef
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    # Can a posted message be edited (the status message becomes a live progress bar)?
+    edits: bool = True
+    # Can a posted message be deleted (the status message goes once the clip is up)?
+    deletes: bool = True
+    # Largest upload the platform takes, in bytes; None for no limit worth knowing.
+    max_upload_bytes: int | None = None
+    # Seconds between two edits of the same message that the platform tolerates.
+    min_edit_interval_s: float = 0.0
+
+
+Notice = Queued | Progress | Failed | Refused | Usage
+
+
+class ChatPort(Protocol):
+    """One per platform. The core calls it; the adapter renders."""
+
+    platform: str
+    capabilities: Capabilities
+
+    async def post(self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None) -> MessageRef:
+        """Post a text-like reply; returns the new message."""
+        ...
+
+    async def edit(self, message: MessageRef, reply: Notice) -> None:
+        """Replace a message's content (only called when `capabilities.edits`)."""
+        ...
+
+    async def delete(self, message: MessageRef) -> None:
+        """Remove one of the bot's messages (only called when `capabilities.deletes`)."""
+        ...
+
+    async def send_clip(
+        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        """Post the finished clip; returns the message that shows it (replies to it remix)."""
+        ...

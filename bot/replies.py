@@ -1,0 +1,94 @@
+"""Replies: what the core answers, in platform-neutral terms. Each has a `text` that any adapter
+can show as is; adapters with richer widgets (progress bars, buttons) render the fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_id: str
+    # How many jobs are ahead of this one (0: it starts now).
+    position: int
+    prompt: str
+    remix_of: int | None = None
+
+    @property
+    def text(self) -> str:
+        where = "starting now" if self.position == 0 else f"{self.position} ahead of you"
+        what = "Remixing" if self.remix_of else "Queued"
+        return f"🎬 {what}: {self.prompt[:80]}{'…' if len(self.prompt) > 80 else ''} ({where})"
+
+
+@dataclass(frozen=True)
+class Progress:
+    job_id: str
+    percent: int
+    stage: str
+
+    @property
+    def text(self) -> str:
+        filled = self.percent // 10
+        return f"{'▓' * filled}{'░' * (10 - filled)} {self.percent}% · {self.stage}"
+
+
+@dataclass(frozen=True)
+class ClipReady:
+    job_id: str
+    clip_id: int
+    blob_key: str
+    prompt: str
+    author: str
+    width: int
+    height: int
+    duration_s: float
+    size_bytes: int
+    parent_clip_id: int | None = None
+
+    @property
+    def text(self) -> str:
+        lineage = f" (remix of #{self.parent_clip_id})" if self.parent_clip_id else ""
+        return f"#{self.clip_id} “{self.prompt}” by {self.author}{lineage}"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Something went wrong with a job that was accepted. `reason` is written for the chat."""
+
+    reason: str
+    job_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return f"⚠️ {self.reason}"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A command the core would not accept (bad input, over quota). Nothing was recorded."""
+
+    reason: str
+
+    @property
+    def text(self) -> str:
+        return f"🙅 {self.reason}"
+
+
+@dataclass(frozen=True)
+class Usage:
+    command: str
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        lead = f"{self.note}\n\n" if self.note else ""
+        return (
+            f"{lead}Usage: /{self.command} <what should happen>\n"
+            f'Example: /{self.command} a cat DJ at a rooftop party says "drop the beat"\n'
+            '• Put dialogue in quotes; Name: "line" picks a speaker.\n'
+            f"• Reply to a clip with /{self.command} <change> to remix it."
+        )
+
+
+Reply = Queued | Progress | ClipReady | Failed | Refused | Usage

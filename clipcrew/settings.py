@@ -1,0 +1,83 @@
+"""The one settings object, read from the environment and `.env`.
+
+The names are part of the project's interface (README lists them); change them only with a
+migration note.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), validation_alias="CLIPCREW_DATA_DIR")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    engine: Literal["sketch", "diffusers"] = Field(default="sketch", validation_alias="CLIPCREW_ENGINE")
+    command: str = Field(default="sora", validation_alias="CLIPCREW_COMMAND")
+    local_chat: str = Field(default="127.0.0.1:8765", validation_alias="CLIPCREW_LOCAL_CHAT")
+    max_jobs_per_user: int = Field(default=2, ge=1, validation_alias="CLIPCREW_MAX_JOBS_PER_USER")
+    max_prompt_chars: int = Field(default=1000, ge=1, validation_alias="CLIPCREW_MAX_PROMPT_CHARS")
+    clip_seconds: float = Field(default=5.0, gt=0, le=30, validation_alias="CLIPCREW_CLIP_SECONDS")
+    clip_width: int = Field(default=512, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_WIDTH")
+    clip_height: int = Field(default=512, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_HEIGHT")
+    clip_fps: int = Field(default=24, ge=4, le=60, validation_alias="CLIPCREW_CLIP_FPS")
+    # How many jobs one worker process runs at once (the in-process queue uses it too).
+    worker_concurrency: int = Field(default=1, ge=1, validation_alias="CLIPCREW_WORKER_CONCURRENCY")
+    job_timeout_s: int = Field(default=600, ge=1, validation_alias="CLIPCREW_JOB_TIMEOUT")
+    # Namespaces the Redis keys so that several deployments (or tests) can share one server.
+    redis_prefix: str = Field(default="clipcrew", validation_alias="CLIPCREW_REDIS_PREFIX")
+
+    @field_validator("command")
+    @classmethod
+    def _command_is_a_word(cls, value: str) -> str:
+        value = value.strip().lstrip("/")
+        if not value.isidentifier():
+            raise ValueError("CLIPCREW_COMMAND must be a single word such as 'sora'")
+        return value.lower()
+
+    @field_validator("local_chat")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("CLIPCREW_LOCAL_CHAT must look like host:port, e.g. 127.0.0.1:8765")
+        return value
+
+    @cached_property
+    def db_url(self) -> str:
+        """`DATABASE_URL`, or a SQLite file in the data folder."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'clipcrew.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def local_chat_host(self) -> str:
+        return self.local_chat.rpartition(":")[0]
+
+    @property
+    def local_chat_port(self) -> int:
+        return int(self.local_chat.rpartition(":")[2])
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and pick the async driver for them."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain) :]
+    return url

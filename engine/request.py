@@ -1,0 +1,74 @@
+"""What the pipeline is asked for and what it gives back: plain frozen data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base of the engine's errors. `str(error)` is a sentence a person can read in the chat."""
+
+
+class BadRequest(EngineError):
+    """A request the engine refuses as given (a bad size, duration or frame count)."""
+
+
+class Cancelled(EngineError):
+    """The job was cancelled while it ran."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One piece of quoted dialogue from the prompt: `"hi"` or `Cat: "hi"`."""
+
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    prompt: str
+    seed: int
+    width: int = 512
+    height: int = 512
+    fps: int = 24
+    duration_s: float = 5.0
+    dialogue: tuple[Line, ...] = ()
+    # Shown in the visible watermark: who asked for this clip.
+    author: str = ""
+    # Written into the MP4's metadata as provenance.
+    job_id: str = ""
+
+    @property
+    def frame_count(self) -> int:
+        return max(1, round(self.duration_s * self.fps))
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """Progress inside the pipeline: stage name, its step i of n, and the overall fraction."""
+
+    stage: str
+    step: int
+    steps: int
+    fraction: float
+
+
+# Called from the rendering thread; returning normally continues, raising Cancelled stops.
+ProgressCallback = Callable[[StageProgress], None]
+
+
+@dataclass(frozen=True)
+class EncodedClip:
+    data: bytes
+    width: int
+    height: int
+    fps: int
+    duration_s: float
+    has_audio: bool
+    engine: str
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.data)

@@ -1,0 +1,1 @@
+"""Tables, queries and blob storage. Imports nothing of the other packages."""

@@ -1,0 +1,85 @@
+"""Jobs and their state machine: queued → running → done | failed | cancelled.
+
+Every transition is one conditional UPDATE, so two workers (or a worker and a cancel) racing on
+the same job cannot both win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.errors import InvalidTransition, NotFound
+from storage.models import IN_FLIGHT, Clip, Job, JobState, utcnow
+
+# Which states each state may move to. A running job may be started again: arq reruns a job
+# whose worker died, and the rerun must be able to claim it.
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
+    JobState.RUNNING: frozenset(
+        {JobState.RUNNING, JobState.DONE, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.DONE: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+}
+
+
+def sources_of(target: JobState) -> list[JobState]:
+    return [state for state, targets in TRANSITIONS.items() if target in targets]
+
+
+async def get_job(session: AsyncSession, job_id: str) -> Job:
+    job = await session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id} does not exist")
+    return job
+
+
+async def count_in_flight(session: AsyncSession, author_id: int) -> int:
+    query = select(func.count()).select_from(Job).where(
+        Job.author_id == author_id, col(Job.state).in_(IN_FLIGHT)
+    )
+    return int((await session.exec(query)).one())
+
+
+async def queue_position(session: AsyncSession, job: Job) -> int:
+    """How many in-flight jobs were created before this one (0: it is next or running)."""
+    query = select(func.count()).select_from(Job).where(
+        col(Job.state).in_(IN_FLIGHT),
+        col(Job.created_at) <= job.created_at,
+        Job.id != job.id,
+    )
+    return int((await session.exec(query)).one())
+
+
+async def transition(
+    session: AsyncSession, job_id: str, target: JobState, **values: Any
+) -> bool:
+    """Move a job to `target` if its current state allows it; False if it did not (someone else
+    moved it first, or it is already finished). Raises InvalidTransition for a target no state
+    reaches and NotFound for an unknown job."""
+    sources = sources_of(target)
+    if not sources:
+        raise InvalidTransition(f"no state moves to {target}")
+    now = utcnow()
+    values = {"state": target, "updated_at": now, **values}
+    if target is JobState.RUNNING:
+        values.setdefault("started_at", now)
+        values["attempts"] = Job.attempts + 1
+    if target in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
+        values.setdefault("finished_at", now)
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Job).where(col(Job.id) == job_id, col(Job.state).in_(sources)).values(**values)
+    )
+    if result.rowcount == 0:
+        await get_job(session, job_id)  # NotFound if it never existed
+        return False
+    return True
+
+
+async def clip_for_job(session: AsyncSession, job_id: str) -> Clip | None:
+    return (await session.exec(select(Clip).where(Clip.job_id == job_id))).first()

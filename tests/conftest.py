@@ -1,0 +1,84 @@
+"""Shared fixtures: real databases (SQLite file, PostgreSQL schema), a real Redis, blob folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.blobs import BlobStore
+from storage.db import Database, connect
+from storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "CLIPCREW_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("CLIPCREW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def sqlite_database(folder: Path) -> Database:
+    database = connect(f"sqlite+aiosqlite:///{folder / 'clipcrew.db'}")
+    await upgrade(database)
+    return database
+
+
+async def postgres_database(schema: str) -> tuple[Database, Database]:
+    """A migrated database living in its own fresh schema; returns (database, admin)."""
+    admin = connect(POSTGRES_URL)
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    database = connect(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    await upgrade(database)
+    return database, admin
+
+
+async def drop_schema(admin: Database, schema: str) -> None:
+    async with admin.engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await admin.close()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await sqlite_database(tmp_path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def postgres_db() -> AsyncIterator[Database]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    database, admin = await postgres_database(schema)
+    yield database
+    await database.close()
+    await drop_schema(admin, schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        database = await sqlite_database(tmp_path)
+        yield database
+        await database.close()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    database, admin = await postgres_database(schema)
+    yield database
+    await database.close()
+    await drop_schema(admin, schema)
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of its own for each test, so tests can share one Redis server."""
+    return f"clipcrew-test-{uuid.uuid4().hex[:10]}"
