@@ -6,6 +6,7 @@ the same job cannot both win.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, update
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidTransition, NotFound
-from storage.models import IN_FLIGHT, Clip, Job, JobState, utcnow
+from storage.models import IN_FLIGHT, Chat, Clip, Job, JobState, User, utcnow
 
 # Which states each state may move to. A running job may be started again: arq reruns a job
 # whose worker died, and the rerun must be able to claim it.
@@ -83,3 +84,17 @@ async def transition(
 
 async def clip_for_job(session: AsyncSession, job_id: str) -> Clip | None:
     return (await session.exec(select(Clip).where(Clip.job_id == job_id))).first()
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def route(session: AsyncSession, job_id: str) -> tuple[Job, Chat, User]:
+    """A job with the chat that asked for it and its author: where its replies go."""
+    job = await get_job(session, job_id)
+    chat = await session.get(Chat, job.chat_id)
+    author = await session.get(User, job.author_id)
+    if chat is None or author is None:
+        raise NotFound(f"job {job_id} points at a missing chat or user")
+    return job, chat, author

@@ -11,8 +11,9 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    # Stored naive in UTC: SQLite returns naive datetimes, so both backends agree.
-    return datetime.now(UTC).replace(tzinfo=None)
+    # sqlmodel's UTCDateTime column stores aware datetimes and gives them back aware on both
+    # SQLite and PostgreSQL.
+    return datetime.now(UTC)
 
 
 class JobState(enum.StrEnum):

@@ -1,0 +1,48 @@
+"""Prompt parsing: trim, validate, and pull out what later steps need (mentions, dialogue)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.errors import ControlCharacters, EmptyPrompt, PromptTooLong
+
+# Newlines and tabs are ordinary whitespace in a prompt; every other control character is not.
+_ALLOWED_CONTROLS = frozenset("\n\r\t")
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.]{0,31})")
+# `"line"`, `“line”`, or `Name: "line"` (the name: up to three words right before the colon).
+_DIALOGUE = re.compile(
+    r"(?:(?P<speaker>\b[\w'-]+(?: [\w'-]+){0,2})\s*:\s*)?[\"“](?P<text>[^\"“”]{1,300})[\"”]"
+)
+
+
+@dataclass(frozen=True)
+class DialogueLine:
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedPrompt:
+    text: str
+    mentions: tuple[str, ...] = ()
+    dialogue: tuple[DialogueLine, ...] = ()
+
+
+def parse_prompt(raw: str, *, max_chars: int) -> ParsedPrompt:
+    """Validate a prompt and extract its parts. Raises a BotError whose text the person reads."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in raw):
+        raise ControlCharacters()
+    text = " ".join(raw.split())
+    if not text:
+        raise EmptyPrompt()
+    if len(text) > max_chars:
+        raise PromptTooLong(len(text), max_chars)
+    mentions = tuple(dict.fromkeys(m.rstrip(".") for m in _MENTION.findall(text)))
+    dialogue = tuple(
+        DialogueLine(text=m["text"].strip(), speaker=m["speaker"])
+        for m in _DIALOGUE.finditer(text)
+        if m["text"].strip()
+    )
+    return ParsedPrompt(text=text, mentions=mentions, dialogue=dialogue)

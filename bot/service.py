@@ -1,0 +1,149 @@
+"""The core: one place where commands come in and job events go out as replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot import delivery
+from bot.commands import Command, Generate, Help, Remix, Unknown
+from bot.deps import Deps
+from bot.errors import BotError, EmptyPrompt
+from bot.generate import JobRequest, enqueue, record_job, remember_status
+from bot.ports import ChatPort, Notice
+from bot.prompt import parse_prompt
+from bot.remix import parent_by_id, parent_from_reply
+from bot.replies import Queued, Refused, Reply, Usage
+from bot.types import ChatRef, MessageRef
+from engine.events import Delivered, EventSource, JobEvent
+from storage.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+# How often a failed clip post is tried again before the event is given up (seconds between).
+POST_RETRY_DELAYS = (1.0, 5.0, 30.0)
+
+
+class NoPort(LookupError):
+    """A reply for a platform whose adapter is not running in this process."""
+
+
+class Core:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._ports: dict[str, ChatPort] = {}
+        self._throttle = delivery.ProgressThrottle()
+
+    def attach(self, port: ChatPort) -> None:
+        self._ports[port.platform] = port
+
+    def port(self, platform: str) -> ChatPort:
+        try:
+            return self._ports[platform]
+        except KeyError:
+            raise NoPort(f"no adapter for {platform!r} in this process") from None
+
+    # Commands -------------------------------------------------------------------------------
+
+    async def handle(self, command: Command) -> Reply:
+        """Answer a command through its platform's port; returns the first reply posted."""
+        port = self.port(command.chat.platform)
+        reply = await self._decide(command)
+        if isinstance(reply, Queued):
+            return await self._queue(port, command, reply)
+        await port.post(command.chat, reply, reply_to=command.message)
+        return reply
+
+    async def _decide(self, command: Command) -> Notice:
+        """Validation and bookkeeping that need no posting: a Queued reply, or why not."""
+        if isinstance(command, Help):
+            return Usage(self.deps.config.command)
+        if isinstance(command, Unknown):
+            return Usage(self.deps.config.command, note=f"I don't know /{command.name}.")
+        try:
+            request = await self._request(command)
+            job, position = await record_job(self.deps, request)
+        except EmptyPrompt as error:
+            return Usage(self.deps.config.command, note=str(error))
+        except BotError as error:
+            return Refused(str(error))
+        return Queued(
+            job_id=job.id, position=position, prompt=job.prompt, remix_of=job.parent_clip_id
+        )
+
+    async def _request(self, command: Generate | Remix) -> JobRequest:
+        if isinstance(command, Remix):
+            parent = await parent_by_id(self.deps, command.parent_clip_id)
+        else:
+            parent = await parent_from_reply(self.deps, command.reply_to)
+        prompt = parse_prompt(command.prompt, max_chars=self.deps.config.max_prompt_chars)
+        return JobRequest(
+            prompt=prompt,
+            author=command.author,
+            chat=command.chat,
+            message=command.message,
+            parent=parent,
+            seed=command.seed,
+        )
+
+    async def _queue(self, port: ChatPort, command: Command, queued: Queued) -> Reply:
+        try:
+            status = await port.post(command.chat, queued, reply_to=command.message)
+            await remember_status(self.deps, queued.job_id, status)
+            await enqueue(self.deps, queued.job_id)
+        except BotError as error:
+            refused = Refused(str(error))
+            await self._say(port, command.chat, refused, command.message)
+            return refused
+        return queued
+
+    async def _say(
+        self, port: ChatPort, chat: ChatRef, reply: Notice, reply_to: MessageRef | None
+    ) -> None:
+        try:
+            await port.post(chat, reply, reply_to=reply_to)
+        except Exception:
+            log.exception("could not post reply", extra={"platform": chat.platform})
+
+    # Events ---------------------------------------------------------------------------------
+
+    async def on_event(self, event: JobEvent) -> None:
+        """Turn one job event into replies in the chat that asked."""
+        try:
+            route = await delivery.load_route(self.deps, event.job_id)
+        except NotFound:
+            log.warning("event for an unknown job", extra={"job_id": event.job_id})
+            return
+        port = self.port(route.chat.platform)
+        if event.kind in ("started", "progress"):
+            await delivery.show_progress(port, route, event, self._throttle)
+        elif event.kind == "done":
+            self._throttle.forget(event.job_id)
+            await delivery.post_clip(self.deps, port, route, event)
+        elif event.kind == "failed":
+            self._throttle.forget(event.job_id)
+            await delivery.show_failure(port, route, event)
+
+    async def run_events(self, source: EventSource) -> None:
+        """Consume job events until cancelled. An event is acknowledged once handled, so a
+        restart re-reads whatever was in hand; posting is idempotent, so nothing shows twice."""
+        while True:
+            for delivered in await source.read(block_ms=1000):
+                await self._consume(source, delivered)
+
+    async def _consume(self, source: EventSource, delivered: Delivered) -> None:
+        event = delivered.event
+        for delay in (*POST_RETRY_DELAYS, None):
+            try:
+                await self.on_event(event)
+                break
+            except NoPort:
+                log.warning("event for a platform not served here", extra={"job_id": event.job_id})
+                break
+            except Exception:
+                if event.kind != "done" or delay is None:
+                    log.exception("event handling failed", extra={"job_id": event.job_id})
+                    break
+                log.warning("posting a clip failed; retrying", extra={"job_id": event.job_id})
+                await asyncio.sleep(delay)
+        await source.ack(delivered)

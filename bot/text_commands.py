@@ -1,0 +1,40 @@
+"""Turning a chat message's text into a command, for surfaces whose commands are plain text
+(the local chat; Telegram's entities are parsed by its adapter but land on the same names)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.commands import Command, Generate, Help, Unknown
+from bot.types import ChatRef, ChatUser, MessageRef
+
+# `/name`, optionally `/name@botname`, then the rest of the message.
+_COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+|$)")
+HELP_NAMES = frozenset({"help", "start"})
+
+
+def parse_command(
+    text: str,
+    *,
+    command_name: str,
+    author: ChatUser,
+    chat: ChatRef,
+    message: MessageRef | None = None,
+    reply_to: MessageRef | None = None,
+    bot_username: str | None = None,
+) -> Command | None:
+    """The command in `text`, or None when it is ordinary chat (or addressed to another bot)."""
+    stripped = text.lstrip()
+    match = _COMMAND.match(stripped)
+    if match is None:
+        return None
+    addressee = match["bot"]
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        return None
+    name = match["name"].lower()
+    rest = stripped[match.end():]
+    if name == command_name:
+        return Generate(prompt=rest, author=author, chat=chat, message=message, reply_to=reply_to)
+    if name in HELP_NAMES:
+        return Help(author=author, chat=chat, message=message)
+    return Unknown(name=name, author=author, chat=chat, message=message)

@@ -1,0 +1,267 @@
+"""The core with a recording chat port, a real database and a recording queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import select
+
+from bot.commands import Generate, Help, Remix, Unknown
+from bot.deps import BotConfig, Deps
+from bot.replies import ClipReady, Failed, Progress, Queued, Refused, Usage
+from bot.service import Core
+from engine.events import JobEvent
+from storage import deliveries
+from storage import jobs as job_rows
+from storage.blobs import BlobStore
+from storage.db import Database
+from storage.models import Clip, Job, JobState
+from tests.fakes import CHAT, RecordingPort, RecordingQueue, message, person
+
+
+@dataclass
+class Bot:
+    core: Core
+    port: RecordingPort
+    queue: RecordingQueue
+    db: Database
+    blobs: BlobStore
+
+
+@pytest.fixture
+def bot(sqlite_db: Database, blobs: BlobStore) -> Bot:
+    return make_bot(sqlite_db, blobs)
+
+
+def make_bot(db: Database, blobs: BlobStore, **config: object) -> Bot:
+    port, queue = RecordingPort(), RecordingQueue()
+    seeds = iter(range(100, 10_000))
+    deps = Deps(db=db, queue=queue, blobs=blobs, config=BotConfig(**config),  # type: ignore[arg-type]
+                new_seed=lambda: next(seeds))
+    core = Core(deps)
+    core.attach(port)
+    return Bot(core, port, queue, db, blobs)
+
+
+def sora(prompt: str, who: int = 1, msg: str = "m1", reply_to: str | None = None) -> Generate:
+    return Generate(prompt=prompt, author=person(who), chat=CHAT, message=message(msg),
+                    reply_to=message(reply_to) if reply_to else None)
+
+
+async def jobs(db: Database) -> list[Job]:
+    async with db.session() as session:
+        return list((await session.exec(select(Job))).all())
+
+
+async def finish(bot: Bot, job_id: str, data: bytes = b"fake mp4 bytes") -> Clip:
+    """What the worker would leave behind for a finished job."""
+    key = bot.blobs.put(data + job_id.encode(), "mp4")
+    async with bot.db.transaction() as session:
+        job = await job_rows.get_job(session, job_id)
+        await job_rows.transition(session, job_id, JobState.RUNNING)
+        clip = Clip(job_id=job_id, prompt=job.prompt, seed=job.seed, engine="sketch",
+                    duration_s=job.duration_s, width=job.width, height=job.height,
+                    size_bytes=len(data), author_id=job.author_id, chat_id=job.chat_id,
+                    parent_id=job.parent_clip_id, blob_key=key)
+        session.add(clip)
+        await session.flush()
+        await job_rows.transition(session, job_id, JobState.DONE)
+    return clip
+
+
+# Usage and bad input ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t "])
+async def test_empty_prompt_gets_usage_help_and_records_nothing(bot: Bot, prompt: str) -> None:
+    reply = await bot.core.handle(sora(prompt))
+    assert isinstance(reply, Usage)
+    assert "/sora" in reply.text and "Tell me what should happen" in reply.text
+    assert bot.port.of("post")[0].reply_to == message("m1")
+    assert await jobs(bot.db) == [] and bot.queue.enqueued == []
+
+
+async def test_too_long_prompt_is_refused_with_the_numbers(bot: Bot) -> None:
+    reply = await bot.core.handle(sora("x" * 10_000))
+    assert isinstance(reply, Refused)
+    assert "10,000" in reply.text and "1,000" in reply.text
+    assert await jobs(bot.db) == [] and bot.queue.enqueued == []
+
+
+async def test_control_characters_are_refused(bot: Bot) -> None:
+    reply = await bot.core.handle(sora("a cat\x00 with a \x1b[31m hat"))
+    assert isinstance(reply, Refused) and "control characters" in reply.text
+    assert await jobs(bot.db) == []
+
+
+async def test_unknown_command_and_help_get_usage(bot: Bot) -> None:
+    unknown = await bot.core.handle(Unknown(name="dance", author=person(), chat=CHAT))
+    assert isinstance(unknown, Usage) and "I don't know /dance" in unknown.text
+    helped = await bot.core.handle(Help(author=person(), chat=CHAT))
+    assert isinstance(helped, Usage) and helped.text.startswith("Usage: /sora")
+
+
+async def test_configured_command_name_shows_in_help(sqlite_db: Database, blobs: BlobStore) -> None:
+    bot = make_bot(sqlite_db, blobs, command="clip")
+    reply = await bot.core.handle(Help(author=person(), chat=CHAT))
+    assert "/clip <what should happen>" in reply.text
+
+
+# Queueing --------------------------------------------------------------------------------------
+
+async def test_generate_records_job_posts_status_and_enqueues_once(bot: Bot) -> None:
+    reply = await bot.core.handle(sora('a cat says "hello" to @person2'))
+    assert isinstance(reply, Queued) and reply.position == 0
+    [job] = await jobs(bot.db)
+    assert job.state is JobState.QUEUED and job.id == reply.job_id
+    assert job.prompt == 'a cat says "hello" to @person2'
+    assert job.dialogue == [{"text": "hello", "speaker": None}]
+    assert job.request_message_id == "m1"
+    [status] = bot.port.of("post")
+    assert status.reply == reply and status.reply_to == message("m1")
+    assert job.status_message_id == status.message_id
+    assert bot.queue.enqueued == [job.id]
+
+
+async def test_queue_position_counts_jobs_ahead(bot: Bot) -> None:
+    first = await bot.core.handle(sora("one", who=1))
+    second = await bot.core.handle(sora("two", who=2))
+    assert isinstance(first, Queued) and isinstance(second, Queued)
+    assert (first.position, second.position) == (0, 1)
+    assert "1 ahead of you" in second.text
+
+
+async def test_cap_on_jobs_in_flight_per_user(bot: Bot) -> None:
+    a = await bot.core.handle(sora("one"))
+    b = await bot.core.handle(sora("two"))
+    third = await bot.core.handle(sora("three"))
+    assert isinstance(a, Queued) and isinstance(b, Queued)
+    assert isinstance(third, Refused) and "2 clips cooking" in third.text
+    assert len(await jobs(bot.db)) == 2
+    # Someone else is not affected, and a finished job frees a slot.
+    assert isinstance(await bot.core.handle(sora("other person", who=2)), Queued)
+    await finish(bot, a.job_id)
+    assert isinstance(await bot.core.handle(sora("four")), Queued)
+
+
+async def test_queue_down_fails_the_job_and_tells_the_person(bot: Bot) -> None:
+    bot.queue.broken = True
+    reply = await bot.core.handle(sora("a dog"))
+    assert isinstance(reply, Refused) and "unavailable" in reply.text
+    [job] = await jobs(bot.db)
+    assert job.state is JobState.FAILED and job.error and "unavailable" in job.error
+    assert isinstance(bot.port.replies()[-1], Refused)
+
+
+# Remix -----------------------------------------------------------------------------------------
+
+async def deliver(bot: Bot, clip: Clip, message_id: str) -> None:
+    async with bot.db.transaction() as session:
+        assert clip.id is not None
+        await deliveries.mark_sent(session, clip_id=clip.id, platform=CHAT.platform,
+                                   platform_chat_id=CHAT.chat_id, message_id=message_id)
+
+
+async def test_reply_to_a_clip_is_a_remix_with_lineage(bot: Bot) -> None:
+    parent_reply = await bot.core.handle(sora('a cat says "hello"', who=1))
+    assert isinstance(parent_reply, Queued)
+    parent = await finish(bot, parent_reply.job_id)
+    await deliver(bot, parent, "clip-msg")
+
+    remix = await bot.core.handle(sora("make it rain", who=2, msg="m2", reply_to="clip-msg"))
+    assert isinstance(remix, Queued) and remix.remix_of == parent.id
+    assert remix.text.startswith("🎬 Remixing")
+    job = next(j for j in await jobs(bot.db) if j.id == remix.job_id)
+    assert job.parent_clip_id == parent.id
+    assert job.seed == parent.seed
+    assert job.prompt.startswith('a cat says "hello"') and job.prompt.endswith("make it rain")
+
+    grandchild = await finish(bot, remix.job_id)
+    assert grandchild.parent_id == parent.id
+
+
+async def test_reply_to_an_ordinary_message_is_a_plain_generate(bot: Bot) -> None:
+    reply = await bot.core.handle(sora("a frog", reply_to="just-chat"))
+    assert isinstance(reply, Queued) and reply.remix_of is None
+
+
+async def test_remix_by_id_and_of_a_deleted_clip(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id)
+    assert clip.id is not None
+    remix = await bot.core.handle(Remix(prompt="in space", author=person(2), chat=CHAT,
+                                        parent_clip_id=clip.id))
+    assert isinstance(remix, Queued) and remix.remix_of == clip.id
+    async with bot.db.transaction() as session:
+        row = await session.get(Clip, clip.id)
+        assert row is not None
+        row.deleted = True
+        session.add(row)
+    refused = await bot.core.handle(Remix(prompt="again", author=person(3), chat=CHAT,
+                                          parent_clip_id=clip.id))
+    assert isinstance(refused, Refused) and "deleted" in refused.text
+    missing = await bot.core.handle(Remix(prompt="x", author=person(3), chat=CHAT,
+                                          parent_clip_id=99_999))
+    assert isinstance(missing, Refused)
+
+
+# Events → replies ------------------------------------------------------------------------------
+
+async def test_progress_edits_the_status_message_at_a_sane_rate(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    status_id = bot.port.of("post")[0].message_id
+    for i in range(0, 101):
+        await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="progress",
+                                         stage="rendering", fraction=i / 100))
+    edits = bot.port.of("edit")
+    assert edits and all(e.message_id == status_id for e in edits)
+    percents = [e.reply.percent for e in edits]
+    assert all(isinstance(e.reply, Progress) for e in edits)
+    assert percents == sorted(percents) and len(percents) <= 21
+    assert percents[0] == 0 and percents[-1] >= 95
+
+
+async def test_done_posts_the_clip_once_in_reply_and_retires_the_status(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id)
+    done = JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id)
+    await bot.core.on_event(done)
+    await bot.core.on_event(done)  # the channel delivered it again
+    [posted] = bot.port.of("clip")
+    assert isinstance(posted.reply, ClipReady) and posted.reply.clip_id == clip.id
+    assert posted.reply_to == message("m1")
+    assert posted.video == bot.blobs.read(clip.blob_key)
+    assert [d.message_id for d in bot.port.of("delete")] == [bot.port.of("post")[0].message_id]
+    async with bot.db.session() as session:
+        assert clip.id is not None
+        assert await deliveries.sent_count(session, clip.id) == 1
+
+
+async def test_a_failed_upload_is_released_and_can_be_posted_later(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id)
+    bot.port.fail_clip_uploads = 1
+    with pytest.raises(ConnectionError):
+        await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
+    assert bot.port.of("clip") == []
+    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
+    assert len(bot.port.of("clip")) == 1
+
+
+async def test_failed_event_tells_the_person_why(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="failed",
+                                     error="The frog refused to dance."))
+    [edit] = bot.port.of("edit")
+    assert isinstance(edit.reply, Failed)
+    assert edit.reply.text == "⚠️ The frog refused to dance."
+
+
+async def test_event_for_an_unknown_job_is_ignored(bot: Bot) -> None:
+    await bot.core.on_event(JobEvent(job_id="nope", kind="done", clip_id=1))
+    assert bot.port.sent == []
