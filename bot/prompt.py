@@ -11,9 +11,11 @@ from bot.errors import ControlCharacters, EmptyPrompt, PromptTooLong
 # Newlines and tabs are ordinary whitespace in a prompt; every other control character is not.
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.]{0,31})")
-# `"line"`, `“line”`, or `Name: "line"` (the name: up to three words right before the colon).
+# `"line"`, `“line”`, or `Name: "line"`: a name is up to three capitalised words (or an
+# @mention) right before the colon, so "then Big Dog: ..." names "Big Dog".
 _DIALOGUE = re.compile(
-    r"(?:(?P<speaker>\b[\w'-]+(?: [\w'-]+){0,2})\s*:\s*)?[\"“](?P<text>[^\"“”]{1,300})[\"”]"
+    r"(?:(?P<speaker>(?:@\w+|[A-Z][\w'-]*)(?: [A-Z][\w'-]*){0,2})\s*:\s*)?"
+    r"[\"“](?P<text>[^\"“”]{1,300})[\"”]"
 )
 
 
