@@ -1,0 +1,208 @@
+"""The job function: a job id in, a stored clip and events out.
+
+It reads everything from storage (the queue message is only the id), so a retried job sees the
+current state, and it is idempotent: a job that already has its clip just reports done again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from engine.events import EventSink, JobEvent
+from engine.request import (
+    Cancelled,
+    EncodedClip,
+    EngineError,
+    Line,
+    RenderRequest,
+    StageProgress,
+)
+from storage import jobs as job_rows
+from storage.blobs import BlobStore
+from storage.db import Database, connect
+from storage.models import Clip, Job, JobState
+
+if TYPE_CHECKING:
+    from clipcrew.settings import Settings
+    from engine.backends import VideoBackend
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
+# Progress events are for people watching a bar: a few per second is plenty.
+PROGRESS_INTERVAL_S = 0.25
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    db: Database
+    blobs: BlobStore
+    events: EventSink
+    backend: VideoBackend
+    # Closed with the context when this context opened it (the worker process), not when the
+    # caller lent it (`clipcrew serve` shares the bot's database).
+    owns_db: bool = True
+
+
+async def build_context(
+    settings: Settings, *, events: EventSink | None = None, db: Database | None = None
+) -> WorkerContext:
+    """Open what a worker needs and load the backend once: models stay resident."""
+    from engine.backends import load_backend
+    from engine.channels import make_events
+
+    if events is None:
+        events, _ = make_events(settings)
+    backend = await asyncio.to_thread(load_backend, settings.engine)
+    return WorkerContext(
+        db=db or connect(settings.db_url),
+        blobs=BlobStore(settings.blob_dir),
+        events=events,
+        backend=backend,
+        owns_db=db is None,
+    )
+
+
+async def close_context(ctx: WorkerContext) -> None:
+    if ctx.owns_db:
+        await ctx.db.close()
+    close = getattr(ctx.events, "close", None)
+    if close is not None and ctx.owns_db:
+        await close()
+
+
+async def run_job(ctx: WorkerContext, job_id: str) -> None:
+    # 1. Claim the job; a finished or cancelled one is left alone (a duplicate delivery).
+    async with ctx.db.transaction() as session:
+        claimed = await job_rows.transition(session, job_id, JobState.RUNNING)
+        job = await job_rows.get_job(session, job_id)
+        existing = await job_rows.clip_for_job(session, job_id)
+    if existing is not None:
+        # Rendered before (the worker died before reporting, or the queue delivered twice):
+        # report it again; posting is idempotent on the bot's side.
+        await _finish(ctx, job, existing)
+        return
+    if not claimed:
+        log.info("job not runnable", extra={"job_id": job_id, "state": str(job.state)})
+        return
+    await ctx.events.publish(JobEvent(job_id=job_id, kind="started", stage="starting"))
+    try:
+        # 2. Render, encode (in a thread: the event loop keeps serving the chat meanwhile).
+        request = await _render_request(ctx, job)
+        encoded = await _generate(ctx, request)
+        # 3. Store the file, then the row; a failed row write removes the orphan file.
+        clip = await _store(ctx, job, encoded)
+    except Exception as exc:
+        await _fail(ctx, job_id, exc)
+        return
+    await _finish(ctx, job, clip)
+
+
+async def _render_request(ctx: WorkerContext, job: Job) -> RenderRequest:
+    from storage.models import User
+
+    async with ctx.db.session() as session:
+        author = await session.get(User, job.author_id)
+    name = author.display_name if author is not None else ""
+    return RenderRequest(
+        prompt=job.prompt,
+        seed=job.seed,
+        width=job.width,
+        height=job.height,
+        fps=job.fps,
+        duration_s=job.duration_s,
+        dialogue=tuple(Line(text=d["text"], speaker=d.get("speaker")) for d in job.dialogue),
+        author=f"@{author.username}" if author is not None and author.username else name,
+        job_id=job.id,
+    )
+
+
+async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
+    from engine.pipeline import generate
+
+    loop = asyncio.get_running_loop()
+    last_sent = [0.0]
+    pending: list[concurrent.futures.Future[None]] = []
+
+    def on_progress(progress: StageProgress) -> None:
+        # Runs on the render thread: hand the event to the loop, at a human rate.
+        now = time.monotonic()
+        if now - last_sent[0] < PROGRESS_INTERVAL_S:
+            return
+        last_sent[0] = now
+        event = JobEvent(
+            job_id=request.job_id,
+            kind="progress",
+            stage=progress.stage,
+            fraction=progress.fraction,
+            step=progress.step,
+            steps=progress.steps,
+        )
+        pending.append(asyncio.run_coroutine_threadsafe(ctx.events.publish(event), loop))
+
+    encoded = await asyncio.to_thread(generate, request, ctx.backend, on_progress=on_progress)
+    for future in pending:
+        await asyncio.wrap_future(future)
+    return encoded
+
+
+async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
+    key = await asyncio.to_thread(ctx.blobs.put, encoded.data, "mp4")
+    try:
+        async with ctx.db.transaction() as session:
+            clip = Clip(
+                job_id=job.id,
+                prompt=job.prompt,
+                seed=job.seed,
+                engine=encoded.engine,
+                duration_s=encoded.duration_s,
+                width=encoded.width,
+                height=encoded.height,
+                size_bytes=encoded.size_bytes,
+                author_id=job.author_id,
+                chat_id=job.chat_id,
+                parent_id=job.parent_clip_id,
+                blob_key=key,
+            )
+            session.add(clip)
+            await session.flush()
+            await job_rows.transition(session, job.id, JobState.DONE)
+    except Exception:
+        await _drop_orphan(ctx, key)
+        raise
+    return clip
+
+
+async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
+    # Content-addressed: another clip may hold the very same bytes; keep the file if so.
+    from sqlmodel import select
+
+    async with ctx.db.session() as session:
+        shared = (await session.exec(select(Clip).where(Clip.blob_key == key))).first()
+    if shared is None:
+        ctx.blobs.delete(key)
+
+
+async def _finish(ctx: WorkerContext, job: Job, clip: Clip) -> None:
+    async with ctx.db.transaction() as session:
+        await job_rows.transition(session, job.id, JobState.DONE)
+    await ctx.events.publish(JobEvent(job_id=job.id, kind="done", fraction=1.0, clip_id=clip.id))
+    log.info("job done", extra={"job_id": job.id, "clip_id": clip.id, "bytes": clip.size_bytes})
+
+
+async def _fail(ctx: WorkerContext, job_id: str, exc: Exception) -> None:
+    state = JobState.CANCELLED if isinstance(exc, Cancelled) else JobState.FAILED
+    if isinstance(exc, EngineError):
+        reason = str(exc)
+        log.warning("job failed", extra={"job_id": job_id, "reason": reason})
+    else:
+        reason = GENERIC_FAILURE
+        log.exception("job crashed", extra={"job_id": job_id})
+    async with ctx.db.transaction() as session:
+        await job_rows.transition(session, job_id, state, error=reason)
+    await ctx.events.publish(JobEvent(job_id=job_id, kind="failed", error=reason))
