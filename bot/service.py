@@ -16,12 +16,14 @@ from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
+from storage import jobs as job_rows
 from storage.errors import NotFound
 
 log = logging.getLogger(__name__)
 
 # How often a failed clip post is tried again before the event is given up (seconds between).
 POST_RETRY_DELAYS = (1.0, 5.0, 30.0)
+CHANNEL_RETRY_S = 1.0
 
 
 class NoPort(LookupError):
@@ -128,8 +130,26 @@ class Core:
         """Consume job events until cancelled. An event is acknowledged once handled, so a
         restart re-reads whatever was in hand; posting is idempotent, so nothing shows twice."""
         while True:
-            for delivered in await source.read(block_ms=1000):
+            try:
+                batch = await source.read(block_ms=1000)
+            except Exception:
+                # Redis restarting, a network blip: events wait in the stream; so do we.
+                log.exception("reading job events failed; retrying")
+                await asyncio.sleep(CHANNEL_RETRY_S)
+                continue
+            for delivered in batch:
                 await self._consume(source, delivered)
+
+    async def resume(self) -> int:
+        """Hand every queued or running job to the queue again (after a restart an in-process
+        queue is empty; arq ignores ids it already holds). Returns how many were handed over."""
+        async with self.deps.db.session() as session:
+            job_ids = await job_rows.in_flight_ids(session)
+        for job_id in job_ids:
+            await self.deps.queue.enqueue(job_id)
+        if job_ids:
+            log.info("resumed jobs", extra={"count": len(job_ids)})
+        return len(job_ids)
 
     async def _consume(self, source: EventSource, delivered: Delivered) -> None:
         event = delivered.event

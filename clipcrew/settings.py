@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.db import normalise_url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """`DATABASE_URL`, or a SQLite file in the data folder."""
         if self.database_url:
-            return normalise_database_url(self.database_url)
+            return normalise_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'clipcrew.db').resolve()}"
 
     @property
@@ -69,15 +71,3 @@ class Settings(BaseSettings):
     @property
     def local_chat_port(self) -> int:
         return int(self.local_chat.rpartition(":")[2])
-
-
-def normalise_database_url(url: str) -> str:
-    """Accept the URLs hosting providers hand out and pick the async driver for them."""
-    for plain, async_ in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("sqlite:///", "sqlite+aiosqlite:///"),
-    ):
-        if url.startswith(plain):
-            return async_ + url[len(plain) :]
-    return url

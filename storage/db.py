@@ -38,8 +38,21 @@ class Database:
         await self.engine.dispose()
 
 
+def normalise_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and pick the async driver for them."""
+    for plain, async_ in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(plain):
+            return async_ + url[len(plain) :]
+    return url
+
+
 def connect(url: str, **engine_kwargs: Any) -> Database:
     """Open (lazily) the database at `url`; SQLite files get their folder created."""
+    url = normalise_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)

@@ -98,3 +98,9 @@ async def route(session: AsyncSession, job_id: str) -> tuple[Job, Chat, User]:
     if chat is None or author is None:
         raise NotFound(f"job {job_id} points at a missing chat or user")
     return job, chat, author
+
+
+async def in_flight_ids(session: AsyncSession) -> list[str]:
+    """Jobs queued or running, oldest first: what a restarted bot hands to the queue again."""
+    query = select(Job.id).where(col(Job.state).in_(IN_FLIGHT)).order_by(col(Job.created_at))
+    return list((await session.exec(query)).all())

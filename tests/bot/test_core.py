@@ -265,3 +265,16 @@ async def test_failed_event_tells_the_person_why(bot: Bot) -> None:
 async def test_event_for_an_unknown_job_is_ignored(bot: Bot) -> None:
     await bot.core.on_event(JobEvent(job_id="nope", kind="done", clip_id=1))
     assert bot.port.sent == []
+
+
+async def test_resume_hands_unfinished_jobs_to_the_queue_again(bot: Bot) -> None:
+    a = await bot.core.handle(sora("one", who=1))
+    b = await bot.core.handle(sora("two", who=2))
+    c = await bot.core.handle(sora("three", who=3))
+    assert isinstance(a, Queued) and isinstance(b, Queued) and isinstance(c, Queued)
+    await finish(bot, a.job_id)
+    async with bot.db.transaction() as session:
+        await job_rows.transition(session, b.job_id, JobState.RUNNING)
+    restarted = make_bot(bot.db, bot.blobs)  # a new process: its queue starts empty
+    assert await restarted.core.resume() == 2
+    assert restarted.queue.enqueued == [b.job_id, c.job_id]

@@ -1,0 +1,113 @@
+"""Ack latency: command → first reply (the Queued status) through the bot core.
+
+200 commands are put in flight at once (200 different people, so no quota refuses them) against
+a real SQLite file and the in-process queue; the port records when each first reply is posted.
+Jobs are not rendered: this measures the core's answer, not the engine.
+
+    .venv/bin/python bench/ack_latency.py [--commands 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.commands import Generate
+from bot.deps import BotConfig, Deps
+from bot.ports import Capabilities, Notice
+from bot.replies import ClipReady
+from bot.service import Core
+from bot.types import ChatRef, ChatUser, MessageRef
+from clipcrew.settings import Settings
+from engine.queues import make_queue
+from storage.blobs import BlobStore
+from storage.db import connect
+from storage.migrate import upgrade
+
+GOAL_P99_MS = 50.0
+
+
+class TimingPort:
+    platform = "bench"
+    capabilities = Capabilities()
+
+    def __init__(self) -> None:
+        self.first_reply_at: dict[str, float] = {}
+        self._n = 0
+
+    async def post(
+        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        assert reply_to is not None
+        self.first_reply_at.setdefault(reply_to.message_id, time.perf_counter())
+        self._n += 1
+        return MessageRef(chat, f"s{self._n}")
+
+    async def edit(self, message: MessageRef, reply: Notice) -> None: ...
+
+    async def delete(self, message: MessageRef) -> None: ...
+
+    async def send_clip(
+        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        raise AssertionError("no clips in this benchmark")
+
+
+async def one_round(folder: Path, commands: int) -> list[float]:
+    settings = Settings(CLIPCREW_DATA_DIR=folder)  # type: ignore[call-arg]
+    db = connect(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
+    await upgrade(db)
+
+    async def no_op(job_id: str) -> None:
+        return None
+
+    queue = make_queue(settings, no_op)
+    port = TimingPort()
+    core = Core(
+        Deps(
+            db=db,
+            queue=queue,
+            blobs=BlobStore(folder / "blobs"),
+            config=BotConfig(max_jobs_per_user=1_000),
+        )
+    )
+    core.attach(port)
+    chat = ChatRef("bench", "room")
+    sent_at: dict[str, float] = {}
+
+    async def command(i: int) -> None:
+        who = ChatUser("bench", f"user{i}", f"User {i}")
+        message = MessageRef(chat, f"m{i}")
+        sent_at[message.message_id] = time.perf_counter()
+        await core.handle(
+            Generate(prompt=f"a cat number {i}", author=who, chat=chat, message=message)
+        )
+
+    await asyncio.gather(*(command(i) for i in range(commands)))
+    await queue.close()
+    await db.close()
+    return [(port.first_reply_at[m] - t) * 1000 for m, t in sent_at.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commands", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    for n in range(args.rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            latencies = sorted(asyncio.run(one_round(Path(folder), args.commands)))
+        p50 = statistics.median(latencies)
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(
+            f"round {n + 1}: {args.commands} commands in flight: ack p50 {p50:.1f} ms, "
+            f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (goal p99 < {GOAL_P99_MS:.0f} ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Wiring: which parts run in this process, started and stopped in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.deps import BotConfig, Deps
+from bot.service import Core
+from clipcrew.settings import Settings
+from engine.channels import make_events
+from engine.queue import JobQueue
+from engine.queues import make_queue
+from storage.blobs import BlobStore
+from storage.db import Database, connect
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    core: Core
+    queue: JobQueue
+    local_chat_url: str | None = None
+    # Stopped in reverse order.
+    _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def bot_config(settings: Settings) -> BotConfig:
+    return BotConfig(
+        command=settings.command,
+        max_prompt_chars=settings.max_prompt_chars,
+        max_jobs_per_user=settings.max_jobs_per_user,
+        engine=settings.engine,
+        width=settings.clip_width,
+        height=settings.clip_height,
+        fps=settings.clip_fps,
+        duration_s=settings.clip_seconds,
+    )
+
+
+async def start_services(
+    settings: Settings, *, local_chat: bool = True, worker: bool | None = None
+) -> Services:
+    """Start the bot (and, when `worker` or when there is no Redis, the worker) in this process.
+
+    `worker=None` means: run jobs here exactly when there is no Redis to hand them to.
+    """
+    run_worker_here = settings.redis_url is None if worker is None else worker
+    db = connect(settings.db_url)
+    closers: list[Callable[[], Awaitable[Any]]] = [db.close]
+    try:
+        await upgrade(db)
+        sink, source = make_events(settings)
+        closers += [c for c in (getattr(sink, "close", None), getattr(source, "close", None)) if c]
+        job_function = await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
+        queue = make_queue(settings, job_function)
+        closers.append(queue.close)
+        blobs = BlobStore(settings.blob_dir)
+        core = Core(Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings)))
+        services = Services(settings=settings, db=db, blobs=blobs, core=core, queue=queue,
+                            _closers=closers)
+        if local_chat:
+            await _start_local_chat(services)
+        services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
+        await core.resume()
+        if run_worker_here and settings.redis_url is not None:
+            services._tasks.append(asyncio.create_task(_arq_worker(settings), name="arq-worker"))
+    except BaseException:
+        await _close_all(closers)
+        raise
+    return services
+
+
+async def _embedded_worker(
+    settings: Settings, db: Database, sink: Any, closers: list[Callable[[], Awaitable[Any]]]
+) -> Callable[[str], Awaitable[None]]:
+    from engine.jobs import build_context, close_context, run_job
+
+    context = await build_context(settings, events=sink, db=db)
+    closers.append(lambda: close_context(context))
+
+    async def job_function(job_id: str) -> None:
+        await run_job(context, job_id)
+
+    return job_function
+
+
+async def _arq_worker(settings: Settings) -> None:
+    from engine.worker import run_worker_async
+
+    await run_worker_async(settings)
+
+
+async def _start_local_chat(services: Services) -> None:
+    from adapters.local.server import start_local_chat
+
+    settings = services.settings
+    runner, url = await start_local_chat(
+        services.core,
+        services.blobs,
+        host=settings.local_chat_host,
+        port=settings.local_chat_port,
+        command=settings.command,
+    )
+    services._closers.append(runner.cleanup)
+    services.local_chat_url = url
+
+
+async def stop_services(services: Services) -> None:
+    for task in services._tasks:
+        task.cancel()
+    for task in services._tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await _close_all(services._closers)
+
+
+async def _close_all(closers: list[Callable[[], Awaitable[Any]]]) -> None:
+    for close in reversed(closers):
+        try:
+            await close()
+        except Exception:
+            log.exception("error while shutting down")
