@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.deps import BotConfig, Deps
+from bot.ports import ChatPort
 from bot.service import Core
 from clipcrew.settings import Settings
 from engine.channels import make_events
@@ -49,11 +50,16 @@ def bot_config(settings: Settings) -> BotConfig:
 
 
 async def start_services(
-    settings: Settings, *, local_chat: bool = True, worker: bool | None = None
+    settings: Settings,
+    *,
+    local_chat: bool = True,
+    worker: bool | None = None,
+    ports: Sequence[ChatPort] = (),
 ) -> Services:
     """Start the bot (and, when `worker` or when there is no Redis, the worker) in this process.
 
-    `worker=None` means: run jobs here exactly when there is no Redis to hand them to.
+    `worker=None` means: run jobs here exactly when there is no Redis to hand them to. Every
+    chat port is attached before the first event is read, so no reply finds its adapter missing.
     """
     run_worker_here = settings.redis_url is None if worker is None else worker
     db = connect(settings.db_url)
@@ -69,6 +75,8 @@ async def start_services(
         core = Core(Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings)))
         services = Services(settings=settings, db=db, blobs=blobs, core=core, queue=queue,
                             _closers=closers)
+        for port in ports:
+            core.attach(port)
         if local_chat:
             await _start_local_chat(services)
         services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))

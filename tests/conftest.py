@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from storage.blobs import BlobStore
@@ -82,3 +83,11 @@ def blobs(tmp_path: Path) -> BlobStore:
 def redis_prefix() -> str:
     """A key prefix of its own for each test, so tests can share one Redis server."""
     return f"clipcrew-test-{uuid.uuid4().hex[:10]}"
+
+
+async def delete_keys(client: Redis, prefix: str) -> None:
+    # arq's own keys carry our prefix inside the job id: arq:job:<prefix>:<id>, ...
+    for pattern in (f"{prefix}*", f"arq:*:{prefix}:*"):
+        keys = [key async for key in client.scan_iter(match=pattern)]
+        if keys:
+            await client.delete(*keys)

@@ -20,8 +20,7 @@ from engine.channels import (
     stream_name,
 )
 from engine.events import JobEvent
-from tests.conftest import REDIS_URL
-from tests.engine.test_queues import delete_keys
+from tests.conftest import REDIS_URL, delete_keys
 
 Channel = InProcessEvents | RedisStreamEvents
 

@@ -28,7 +28,7 @@ from engine.queues import (
     redact_url,
     serialize,
 )
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, delete_keys
 
 
 @dataclass
@@ -55,14 +55,6 @@ class Harness:
 
     queue: ArqQueue | InProcessQueue
     drain: Callable[[], Awaitable[None]]
-
-
-async def delete_keys(client: Redis, prefix: str) -> None:
-    # arq's own keys carry our prefix inside the job id: arq:job:<prefix>:<id>, ...
-    for pattern in (f"{prefix}*", f"arq:*:{prefix}:*"):
-        keys = [key async for key in client.scan_iter(match=pattern)]
-        if keys:
-            await client.delete(*keys)
 
 
 @pytest.fixture

@@ -32,8 +32,7 @@ from storage.db import Database, connect
 from storage.migrate import upgrade
 from storage.models import Clip, Job, JobState
 from storage.people import upsert_chat, upsert_user
-from tests.conftest import REDIS_URL
-from tests.engine.test_queues import delete_keys
+from tests.conftest import REDIS_URL, delete_keys
 
 
 def make_settings(prefix: str, data_dir: Path) -> Settings:
