@@ -1,0 +1,131 @@
+"""The aiohttp application behind the local chat: the page, its socket, and the clip files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, web
+
+from adapters.local.port import PLATFORM, LocalPort
+from adapters.local.room import Room
+from adapters.local.session import Context, Core, Session
+from bot.types import ChatRef
+from storage.blobs import BlobStore
+from storage.errors import BadBlobKey
+
+log = logging.getLogger(__name__)
+
+LOCAL_CHAT = ChatRef(platform=PLATFORM, chat_id="lobby", title="Local chat")
+STATIC = Path(__file__).parent / "static"
+# Room for a 10,000-character message even when every character is JSON-escaped.
+MAX_FRAME_BYTES = 256 * 1024
+CONTEXT = web.AppKey("local_chat", Context)
+BLOBS = web.AppKey("local_chat_blobs", BlobStore)
+
+# The page loads nothing from elsewhere; saying so stops injected markup from doing it either.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(core: Core, blobs: BlobStore, *, command: str) -> web.Application:
+    """The local chat as an aiohttp app; attaches its port to `core`."""
+    room = Room(LOCAL_CHAT)
+    core.attach(LocalPort(room, blobs))
+    app = web.Application(middlewares=[_security_headers])
+    app[CONTEXT] = Context(core=core, room=room, command=command)
+    app[BLOBS] = blobs
+    app.router.add_get("/", _index)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/ws", _websocket)
+    app.router.add_get("/clips/{key}", _clip)
+    app.router.add_static("/static/", STATIC)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def start_local_chat(
+    core: Core, blobs: BlobStore, *, host: str, port: int, command: str
+) -> tuple[web.AppRunner, str]:
+    """Serve the local chat; returns the runner (call `cleanup()` to stop) and its URL.
+    `port` 0 picks a free port, and the URL names the one bound."""
+    runner = web.AppRunner(create_app(core, blobs, command=command), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise OSError(
+            error.errno, f"the local chat cannot listen on {host}:{port}: {error.strerror}"
+        ) from error
+    bound = runner.addresses[0][1]
+    url = f"http://{_browsable(host)}:{bound}/"
+    log.info("local chat: listening", extra={"url": url})
+    return runner, url
+
+
+def _browsable(host: str) -> str:
+    """A host a browser can open: a wildcard address is reachable here as loopback."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    # A WebSocket has sent its headers already by the time it returns.
+    if not response.prepared:
+        response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+async def _index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def _clip(request: web.Request) -> web.StreamResponse:
+    blobs = request.app[BLOBS]
+    try:
+        path = blobs.path(request.match_info["key"])
+    except BadBlobKey:
+        raise web.HTTPNotFound(text="no such clip") from None
+    if not path.is_file():
+        raise web.HTTPNotFound(text="no such clip")
+    # FileResponse answers Range requests, which is what lets the video seek. Keys are content
+    # hashes, so a clip never changes under its URL.
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    # Any web page the user visits could open a socket to localhost; only our own page may.
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        log.warning("local chat: refused a cross-origin socket", extra={"origin": origin[:200]})
+        raise web.HTTPForbidden(text="cross-origin WebSocket refused")
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
+    await ws.prepare(request)
+    await Session(request.app[CONTEXT], ws).run()
+    return ws
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # Open sockets would otherwise hold the shutdown until their heartbeat gives up.
+    for ws in list(app[CONTEXT].sockets):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")

@@ -1,0 +1,113 @@
+"""The local chat wired to the real core, queue and sketch engine, as `clipcrew serve` runs it:
+a command typed in one tab becomes a live status, then a playable clip that every tab sees."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from clipcrew.app import Services, start_services, stop_services
+from clipcrew.settings import Settings
+
+Frame = dict[str, Any]
+WS = aiohttp.ClientWebSocketResponse
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(
+        CLIPCREW_DATA_DIR=tmp_path,
+        CLIPCREW_LOCAL_CHAT="127.0.0.1:0",
+        REDIS_URL=None,
+        DATABASE_URL=None,
+        CLIPCREW_CLIP_WIDTH=128,
+        CLIPCREW_CLIP_HEIGHT=128,
+        CLIPCREW_CLIP_SECONDS=1,
+        CLIPCREW_CLIP_FPS=8,
+    )
+    running = await start_services(settings)
+    yield running
+    await stop_services(running)
+
+
+@pytest.fixture
+async def http(services: Services) -> AsyncIterator[aiohttp.ClientSession]:
+    assert services.local_chat_url is not None
+    async with aiohttp.ClientSession(base_url=services.local_chat_url) as session:
+        yield session
+
+
+async def join(http: aiohttp.ClientSession, name: str, user_id: str) -> WS:
+    ws = await http.ws_connect("/ws")
+    await until(ws, lambda f: f["type"] == "welcome")
+    await ws.send_json({"type": "hello", "name": name, "user_id": user_id})
+    await until(ws, lambda f: f["type"] == "joined")
+    return ws
+
+
+async def until(ws: WS, wanted: Any, seen: list[Frame] | None = None) -> Frame:
+    """Read frames until one satisfies `wanted`; every frame read is appended to `seen`."""
+    for _ in range(500):
+        frame: Frame = await ws.receive_json(timeout=60)
+        if seen is not None:
+            seen.append(frame)
+        if wanted(frame):
+            return frame
+    raise AssertionError("the frame never came")
+
+
+def is_clip(frame: Frame) -> bool:
+    return frame["type"] == "message" and frame["message"]["kind"] == "clip"
+
+
+async def send(ws: WS, text: str, reply_to: str | None = None) -> Frame:
+    await ws.send_json({"type": "send", "text": text, "reply_to": reply_to})
+    frame = await until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == text)
+    message: Frame = frame["message"]
+    return message
+
+
+async def test_a_clip_and_its_remix_through_the_real_core(http: aiohttp.ClientSession) -> None:
+    ada = await join(http, "Ada", "u-ada-00001")
+    bob = await join(http, "Bob", "u-bob-00001")
+    request = await send(ada, '/sora a cat says "hello"')
+
+    seen: list[Frame] = []
+    clip = (await until(ada, is_clip, seen))["message"]
+    status = next(f["message"] for f in seen if f["type"] == "message")
+    assert status["kind"] == "notice" and status["reply_to"] == request["id"]
+    progress = [f["message"]["data"] for f in seen if f["type"] == "update"]
+    assert progress and all(p["kind"] == "progress" for p in progress)
+    assert clip["reply_to"] == request["id"]
+    assert clip["text"].startswith(f"#{clip['data']['clip_id']} “a cat says \"hello\"” by Ada")
+    # The status message goes once the clip is up (just before it, or after it).
+    gone = {"type": "delete", "id": status["id"]}
+    if gone not in seen:
+        await until(ada, lambda f: f == gone)
+
+    async with http.get(clip["data"]["url"], headers={"Range": "bytes=0-7"}) as response:
+        assert response.status == 206
+        assert (await response.read())[4:8] == b"ftyp"
+
+    # Bob saw the same clip, and a reply to it is a remix.
+    assert (await until(bob, is_clip))["message"]["id"] == clip["id"]
+    await send(bob, "/sora make it rain", reply_to=clip["id"])
+    remix = (await until(bob, is_clip))["message"]
+    assert remix["data"]["parent_clip_id"] == clip["data"]["clip_id"]
+    assert f"(remix of #{clip['data']['clip_id']})" in remix["text"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("/sora", "Usage: /sora"), ("/dance", "/dance")])
+async def test_usage_and_unknown_commands_are_answered(
+    http: aiohttp.ClientSession, text: str, expected: str
+) -> None:
+    ada = await join(http, "Ada", "u-ada-00001")
+    request = await send(ada, text)
+    answer = (await until(ada, lambda f: f["type"] == "message"))["message"]
+    assert answer["reply_to"] == request["id"]
+    assert answer["data"]["kind"] == "usage"
+    assert expected in answer["text"]
