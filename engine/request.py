@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,25 @@ class RenderRequest:
     @property
     def frame_count(self) -> int:
         return max(1, round(self.duration_s * self.fps))
+
+    @property
+    def video_duration_s(self) -> float:
+        """The clip's real length: `duration_s` rounded to a whole number of frames."""
+        return self.frame_count / self.fps
+
+    @property
+    def prompt_sha256(self) -> str:
+        """Identifies the prompt in provenance metadata without repeating it."""
+        return hashlib.sha256(self.prompt.encode()).hexdigest()
+
+    def seed_for(self, purpose: str) -> int:
+        """A 64-bit seed for one kind of random choice ("palette", "music", ...).
+
+        Drawn from prompt and seed together, so the same request always renders the same clip,
+        and the picture and the sound draw independently of each other.
+        """
+        key = f"{purpose}\0{self.seed}\0{self.prompt}".encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,155 @@
+"""`generate()`: one request in, one finished MP4 out, in numbered steps.
+
+Synchronous and CPU-bound; the worker runs it in a thread. Progress and cancellation share one
+callback: it receives StageProgress, and raising Cancelled from it stops the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.audio import SAMPLE_RATE, soundtrack
+from engine.backends import VideoBackend
+from engine.encode import encode_mp4
+from engine.request import (
+    BadRequest,
+    EncodedClip,
+    EngineError,
+    ProgressCallback,
+    RenderRequest,
+    StageProgress,
+)
+from engine.speech import plan_dialogue, speak
+from engine.watermark import apply_watermark, provenance
+
+MIN_SIDE, MAX_SIDE = 64, 1920
+MIN_FPS, MAX_FPS = 4, 60
+MIN_DURATION_S, MAX_DURATION_S = 0.5, 30.0
+# Frames are held in memory whole: 500 M pixels is 1.5 GB, about 1080p at 24 fps for 10 s.
+MAX_PIXELS = 500_000_000
+
+# Each stage's share of the whole run, roughly as the sketch engine spends its time.
+STAGE_WEIGHTS = {"rendering": 0.45, "sound": 0.05, "watermark": 0.05, "encoding": 0.45}
+
+
+class _Progress:
+    """Turns a stage's step i of n into StageProgress with the fraction of the whole run."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._fraction = 0.0
+
+    def report(self, stage: str, step: int, steps: int) -> None:
+        start = 0.0
+        for name, weight in STAGE_WEIGHTS.items():
+            if name == stage:
+                break
+            start += weight
+        # Never backwards: a re-encode to fit a size limit reports its frames a second time.
+        fraction = min(1.0, start + STAGE_WEIGHTS[stage] * step / max(1, steps))
+        self._fraction = max(self._fraction, fraction)
+        if self._callback is not None:
+            self._callback(StageProgress(stage, step, steps, self._fraction))
+
+    def stage(self, name: str) -> Callable[[int, int], None]:
+        return lambda step, steps: self.report(name, step, steps)
+
+
+def check_inputs(request: RenderRequest, target_bytes: int | None = None) -> None:
+    """Refuse, naming the value, anything the engine would otherwise have to bend."""
+    for label, side in (("width", request.width), ("height", request.height)):
+        if not MIN_SIDE <= side <= MAX_SIDE or side % 2:
+            raise BadRequest(
+                f"The {label} must be an even number of pixels from {MIN_SIDE} to {MAX_SIDE}, "
+                f"not {side}."
+            )
+    if not MIN_FPS <= request.fps <= MAX_FPS:
+        raise BadRequest(f"The frame rate must be {MIN_FPS} to {MAX_FPS} fps, not {request.fps}.")
+    if not MIN_DURATION_S <= request.duration_s <= MAX_DURATION_S:
+        raise BadRequest(
+            f"The duration must be {MIN_DURATION_S:g} to {MAX_DURATION_S:g} seconds, "
+            f"not {request.duration_s:g}."
+        )
+    if not request.prompt.strip():
+        raise BadRequest("The prompt is empty: say what the clip should show.")
+    pixels = request.width * request.height * request.frame_count
+    if pixels > MAX_PIXELS:
+        raise BadRequest(
+            f"A {request.width}x{request.height} clip of {request.frame_count} frames is too big "
+            "to render: ask for a smaller size, a lower frame rate or a shorter clip."
+        )
+    if target_bytes is not None and target_bytes <= 0:
+        raise BadRequest(f"The size limit must be positive, not {target_bytes} bytes.")
+
+
+def _check_frames(frames: np.ndarray, request: RenderRequest, engine: str) -> None:
+    """A backend that breaks its contract fails here, not as a puzzle inside the encoder."""
+    expected = (request.frame_count, request.height, request.width, 3)
+    if frames.shape != expected or frames.dtype != np.uint8:
+        raise EngineError(
+            f"The {engine} engine made frames shaped {frames.shape} of {frames.dtype}, "
+            f"not {expected} of uint8."
+        )
+
+
+def generate(
+    request: RenderRequest,
+    backend: VideoBackend,
+    *,
+    on_progress: ProgressCallback | None = None,
+    target_bytes: int | None = None,
+) -> EncodedClip:
+    """Render, score, watermark and encode one clip.
+
+    Raises BadRequest for a request it refuses, Cancelled if `on_progress` raised it,
+    ClipTooLarge if the clip cannot fit `target_bytes`, and EngineError for other failures.
+    """
+    progress = _Progress(on_progress)
+
+    # 1. Check inputs
+    check_inputs(request, target_bytes)
+    # When each line is spoken; raises BadRequest if the lines cannot fit the clip.
+    cues = plan_dialogue(request)
+
+    # 2. Video frames
+    frames = backend.render_frames(request, progress.stage("rendering"))
+    _check_frames(frames, request, backend.name)
+    # The soundtrack follows the video's length, which is a whole number of frames.
+    duration_s = request.video_duration_s
+
+    # 3. Soundtrack
+    progress.report("sound", 0, 2)
+    speech = speak(cues, duration_s=duration_s, sample_rate=SAMPLE_RATE)
+    progress.report("sound", 1, 2)
+    audio = soundtrack(request, speech, sample_rate=SAMPLE_RATE)
+    progress.report("sound", 2, 2)
+
+    # 4. Cameos
+    # The cameo issue inserts consenting users' faces into `frames` here.
+
+    # 5. Watermark and provenance
+    apply_watermark(frames, request.author)
+    metadata = provenance(request, engine=backend.name)
+    progress.report("watermark", 1, 1)
+
+    # 6. Encode
+    data = encode_mp4(
+        frames,
+        audio,
+        fps=request.fps,
+        sample_rate=SAMPLE_RATE,
+        metadata=metadata,
+        target_bytes=target_bytes,
+        on_progress=progress.stage("encoding"),
+    )
+    return EncodedClip(
+        data=data,
+        width=request.width,
+        height=request.height,
+        fps=request.fps,
+        duration_s=duration_s,
+        has_audio=True,
+        engine=backend.name,
+    )
