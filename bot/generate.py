@@ -15,10 +15,19 @@ from bot.errors import EngineUnavailable, TooManyJobs
 from bot.prompt import ParsedPrompt
 from bot.types import ChatRef, ChatUser, MessageRef
 from storage import jobs as job_rows
-from storage.models import Clip, Job, JobState
-from storage.people import upsert_chat, upsert_user
+from storage.models import Clip, JobState
+from storage.people import chat_ids, user_ids
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    job_id: str
+    prompt: str
+    parent_clip_id: int | None
+    # In-flight jobs ahead of this one when it was recorded (0: it is next).
+    position: int
 
 
 @dataclass(frozen=True)
@@ -31,47 +40,54 @@ class JobRequest:
     seed: int | None = None
 
 
-async def record_job(deps: Deps, request: JobRequest) -> tuple[Job, int]:
-    """Create the job row (quota checked in the same transaction); returns it and its position."""
-    config = deps.config
+async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded | Exception]:
+    """Create the job rows for many requests in one transaction (see bot.batching), checking
+    each author's cap on jobs in flight as it goes. One result per request, in order: the job
+    and how many in-flight jobs are ahead of it, or the error that refused it."""
+    cap = deps.config.max_jobs_per_user
     async with deps.db.transaction() as session:
-        author = await upsert_user(
-            session,
-            platform=request.author.platform,
-            platform_user_id=request.author.user_id,
-            display_name=request.author.display_name,
-            username=request.author.username,
-        )
-        chat = await upsert_chat(
-            session,
-            platform=request.chat.platform,
-            platform_chat_id=request.chat.chat_id,
-            title=request.chat.title,
-        )
-        assert author.id is not None and chat.id is not None
-        if await job_rows.count_in_flight(session, author.id) >= config.max_jobs_per_user:
-            raise TooManyJobs(config.max_jobs_per_user)
-        job = Job(
-            id=job_rows.new_job_id(),
-            prompt=combined_prompt(request),
-            dialogue=[
-                {"text": line.text, "speaker": line.speaker} for line in request.prompt.dialogue
-            ],
-            seed=pick_seed(deps, request),
-            engine=config.engine,
-            duration_s=config.duration_s,
-            width=config.width,
-            height=config.height,
-            fps=config.fps,
-            author_id=author.id,
-            chat_id=chat.id,
-            parent_clip_id=request.parent.id if request.parent else None,
-            request_message_id=request.message.message_id if request.message else None,
-        )
-        session.add(job)
-        await session.flush()
-        position = await job_rows.queue_position(session, job)
-    return job, position
+        users = await user_ids(session, [
+            (r.author.platform, r.author.user_id, r.author.display_name, r.author.username)
+            for r in requests
+        ])
+        chats = await chat_ids(session, [(r.chat.platform, r.chat.chat_id, r.chat.title)
+                                         for r in requests])
+        in_flight = await job_rows.in_flight_by_author(session, list(users.values()))
+        ahead = await job_rows.count_all_in_flight(session)
+        results: list[Recorded | Exception] = []
+        jobs: list[job_rows.NewJob] = []
+        for request in requests:
+            author_id = users[(request.author.platform, request.author.user_id)]
+            if in_flight.get(author_id, 0) >= cap:
+                results.append(TooManyJobs(cap))
+                continue
+            in_flight[author_id] = in_flight.get(author_id, 0) + 1
+            job = new_job(deps, request, author_id=author_id,
+                          chat_id=chats[(request.chat.platform, request.chat.chat_id)])
+            jobs.append(job)
+            results.append(Recorded(job_id=job.id, prompt=job.prompt,
+                                    parent_clip_id=job.parent_clip_id, position=ahead))
+            ahead += 1
+        await job_rows.insert_jobs(session, jobs)
+    return results
+
+
+def new_job(deps: Deps, request: JobRequest, *, author_id: int, chat_id: int) -> job_rows.NewJob:
+    config = deps.config
+    return job_rows.NewJob(
+        prompt=combined_prompt(request),
+        dialogue=[{"text": line.text, "speaker": line.speaker} for line in request.prompt.dialogue],
+        seed=pick_seed(deps, request),
+        engine=config.engine,
+        duration_s=config.duration_s,
+        width=config.width,
+        height=config.height,
+        fps=config.fps,
+        author_id=author_id,
+        chat_id=chat_id,
+        parent_clip_id=request.parent.id if request.parent else None,
+        request_message_id=request.message.message_id if request.message else None,
+    )
 
 
 def combined_prompt(request: JobRequest) -> str:
@@ -89,11 +105,13 @@ def pick_seed(deps: Deps, request: JobRequest) -> int:
     return deps.new_seed()
 
 
-async def remember_status(deps: Deps, job_id: str, status: MessageRef) -> None:
+async def remember_statuses(
+    deps: Deps, statuses: list[tuple[str, MessageRef]]
+) -> list[None | Exception]:
+    """Record which message shows each job's status (batched like record_jobs)."""
     async with deps.db.transaction() as session:
-        job = await job_rows.get_job(session, job_id)
-        job.status_message_id = status.message_id
-        session.add(job)
+        await job_rows.set_status_messages(session, {j: m.message_id for j, m in statuses})
+    return [None] * len(statuses)
 
 
 async def enqueue(deps: Deps, job_id: str) -> None:

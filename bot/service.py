@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from bot import delivery
 from bot.commands import Command, Generate, Help, Remix, Unknown
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
-from bot.generate import JobRequest, enqueue, record_job, remember_status
+from bot.batching import Batcher
+from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
 from bot.ports import ChatPort, Notice
 from bot.prompt import parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
@@ -35,6 +37,11 @@ class Core:
         self.deps = deps
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
+        # A burst of commands is written in a few transactions, not one each (group commit).
+        self._record: Batcher[JobRequest, Recorded] = Batcher(partial(record_jobs, deps))
+        self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
+            partial(remember_statuses, deps)
+        )
 
     def attach(self, port: ChatPort) -> None:
         self._ports[port.platform] = port
@@ -64,13 +71,14 @@ class Core:
             return Usage(self.deps.config.command, note=f"I don't know /{command.name}.")
         try:
             request = await self._request(command)
-            job, position = await record_job(self.deps, request)
+            recorded = await self._record(request)
         except EmptyPrompt as error:
             return Usage(self.deps.config.command, note=str(error))
         except BotError as error:
             return Refused(str(error))
         return Queued(
-            job_id=job.id, position=position, prompt=job.prompt, remix_of=job.parent_clip_id
+            job_id=recorded.job_id, position=recorded.position, prompt=recorded.prompt,
+            remix_of=recorded.parent_clip_id,
         )
 
     async def _request(self, command: Generate | Remix) -> JobRequest:
@@ -91,7 +99,7 @@ class Core:
     async def _queue(self, port: ChatPort, command: Command, queued: Queued) -> Reply:
         try:
             status = await port.post(command.chat, queued, reply_to=command.message)
-            await remember_status(self.deps, queued.job_id, status)
+            await self._remember((queued.job_id, status))
             await enqueue(self.deps, queued.job_id)
         except BotError as error:
             refused = Refused(str(error))

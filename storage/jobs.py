@@ -7,9 +7,10 @@ the same job cannot both win.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -104,3 +105,65 @@ async def in_flight_ids(session: AsyncSession) -> list[str]:
     """Jobs queued or running, oldest first: what a restarted bot hands to the queue again."""
     query = select(Job.id).where(col(Job.state).in_(IN_FLIGHT)).order_by(col(Job.created_at))
     return list((await session.exec(query)).all())
+
+
+async def in_flight_by_author(session: AsyncSession, author_ids: list[int]) -> dict[int, int]:
+    query = (
+        select(Job.author_id, func.count())
+        .where(col(Job.author_id).in_(author_ids), col(Job.state).in_(IN_FLIGHT))
+        .group_by(col(Job.author_id))
+    )
+    return {author: int(count) for author, count in (await session.exec(query)).all()}
+
+
+async def count_all_in_flight(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Job).where(col(Job.state).in_(IN_FLIGHT))
+    return int((await session.exec(query)).one())
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job about to be recorded; storage fills in the state and the timestamps."""
+
+    prompt: str
+    seed: int
+    engine: str
+    duration_s: float
+    width: int
+    height: int
+    fps: int
+    author_id: int
+    chat_id: int
+    dialogue: list[dict[str, Any]] = field(default_factory=list)
+    parent_clip_id: int | None = None
+    request_message_id: str | None = None
+    id: str = field(default_factory=new_job_id)
+
+
+async def insert_jobs(session: AsyncSession, jobs: list[NewJob]) -> None:
+    """Insert many jobs in one statement (a burst of commands is written together)."""
+    if not jobs:
+        return
+    now = utcnow()
+    rows = [
+        # vars(), not asdict(): asdict deep-copies every row, a third of this call's time.
+        {**vars(job), "state": JobState.QUEUED, "attempts": 0, "created_at": now,
+         "updated_at": now}
+        for job in jobs
+    ]
+    await session.exec(insert(Job), params=rows)  # type: ignore[call-overload]
+
+
+async def set_status_messages(session: AsyncSession, statuses: dict[str, str]) -> None:
+    """Record the status message of many jobs (job id → platform message id) at once."""
+    if not statuses:
+        return
+    table = Job.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("job_id"))
+        .values(status_message_id=bindparam("message_id"))
+    )
+    await session.exec(  # type: ignore[call-overload]
+        statement, params=[{"job_id": j, "message_id": m} for j, m in statuses.items()]
+    )
