@@ -97,19 +97,23 @@ async def post_clip(deps: Deps, port: ChatPort, route: Route, event: JobEvent) -
         log.warning("done event without a live clip", extra={"job_id": route.job.id})
         return False
     assert clip.id is not None
-    key = {"clip_id": clip.id, "platform": route.chat.platform, "platform_chat_id": route.chat.chat_id}
+    target = deliveries.Target(
+        clip_id=clip.id, platform=route.chat.platform, platform_chat_id=route.chat.chat_id
+    )
     async with deps.db.transaction() as session:
-        if not await deliveries.claim(session, claimant=deps.instance, **key):
+        if not await deliveries.claim(session, target, claimant=deps.instance):
             return False
     try:
         video = deps.blobs.read(clip.blob_key)
-        message = await port.send_clip(route.chat, ready(clip, route), video, reply_to=route.request)
+        message = await port.send_clip(
+            route.chat, ready(clip, route), video, reply_to=route.request
+        )
     except BaseException:
         async with deps.db.transaction() as session:
-            await deliveries.release(session, **key)
+            await deliveries.release(session, target)
         raise
     async with deps.db.transaction() as session:
-        await deliveries.mark_sent(session, message_id=message.message_id, **key)
+        await deliveries.mark_sent(session, target, message_id=message.message_id)
     await _retire_status(port, route)
     return True
 
@@ -121,7 +125,7 @@ def ready(clip: Clip, route: Route) -> ClipReady:
         clip_id=clip.id,
         blob_key=clip.blob_key,
         prompt=clip.prompt,
-        author=route.author.username and f"@{route.author.username}" or route.author.display_name,
+        author=(route.author.username and f"@{route.author.username}") or route.author.display_name,
         width=clip.width,
         height=clip.height,
         duration_s=clip.duration_s,

@@ -42,5 +42,6 @@ class ClipGone(BotError):
 class EngineUnavailable(BotError):
     def __init__(self) -> None:
         super().__init__(
-            "The clip generator is unavailable right now. Nothing was queued; try again in a minute."
+            "The clip generator is unavailable right now. Nothing was queued; "
+            "try again in a minute."
         )

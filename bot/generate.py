@@ -46,12 +46,16 @@ async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded |
     and how many in-flight jobs are ahead of it, or the error that refused it."""
     cap = deps.config.max_jobs_per_user
     async with deps.db.transaction() as session:
-        users = await user_ids(session, [
-            (r.author.platform, r.author.user_id, r.author.display_name, r.author.username)
-            for r in requests
-        ])
-        chats = await chat_ids(session, [(r.chat.platform, r.chat.chat_id, r.chat.title)
-                                         for r in requests])
+        users = await user_ids(
+            session,
+            [
+                (r.author.platform, r.author.user_id, r.author.display_name, r.author.username)
+                for r in requests
+            ],
+        )
+        chats = await chat_ids(
+            session, [(r.chat.platform, r.chat.chat_id, r.chat.title) for r in requests]
+        )
         in_flight = await job_rows.in_flight_by_author(session, list(users.values()))
         ahead = await job_rows.count_all_in_flight(session)
         results: list[Recorded | Exception] = []
@@ -62,11 +66,21 @@ async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded |
                 results.append(TooManyJobs(cap))
                 continue
             in_flight[author_id] = in_flight.get(author_id, 0) + 1
-            job = new_job(deps, request, author_id=author_id,
-                          chat_id=chats[(request.chat.platform, request.chat.chat_id)])
+            job = new_job(
+                deps,
+                request,
+                author_id=author_id,
+                chat_id=chats[(request.chat.platform, request.chat.chat_id)],
+            )
             jobs.append(job)
-            results.append(Recorded(job_id=job.id, prompt=job.prompt,
-                                    parent_clip_id=job.parent_clip_id, position=ahead))
+            results.append(
+                Recorded(
+                    job_id=job.id,
+                    prompt=job.prompt,
+                    parent_clip_id=job.parent_clip_id,
+                    position=ahead,
+                )
+            )
             ahead += 1
         await job_rows.insert_jobs(session, jobs)
     return results
@@ -107,7 +121,7 @@ def pick_seed(deps: Deps, request: JobRequest) -> int:
 
 async def remember_statuses(
     deps: Deps, statuses: list[tuple[str, MessageRef]]
-) -> list[None | Exception]:
+) -> list[Exception | None]:
     """Record which message shows each job's status (batched like record_jobs)."""
     async with deps.db.transaction() as session:
         await job_rows.set_status_messages(session, {j: m.message_id for j, m in statuses})

@@ -31,7 +31,9 @@ class ChatPort(Protocol):
     platform: str
     capabilities: Capabilities
 
-    async def post(self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None) -> MessageRef:
+    async def post(
+        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
+    ) -> MessageRef:
         """Post a text-like reply; returns the new message."""
         ...
 

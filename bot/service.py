@@ -7,10 +7,10 @@ import logging
 from functools import partial
 
 from bot import delivery
+from bot.batching import Batcher
 from bot.commands import Command, Generate, Help, Remix, Unknown
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
-from bot.batching import Batcher
 from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
 from bot.ports import ChatPort, Notice
 from bot.prompt import parse_prompt
@@ -20,6 +20,7 @@ from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
 from storage import jobs as job_rows
 from storage.errors import NotFound
+from storage.models import Clip
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,14 @@ class Core:
         except BotError as error:
             return Refused(str(error))
         return Queued(
-            job_id=recorded.job_id, position=recorded.position, prompt=recorded.prompt,
+            job_id=recorded.job_id,
+            position=recorded.position,
+            prompt=recorded.prompt,
             remix_of=recorded.parent_clip_id,
         )
 
     async def _request(self, command: Generate | Remix) -> JobRequest:
+        parent: Clip | None
         if isinstance(command, Remix):
             parent = await parent_by_id(self.deps, command.parent_clip_id)
         else:

@@ -32,7 +32,7 @@ def parse_command(
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         return None
     name = match["name"].lower()
-    rest = stripped[match.end():]
+    rest = stripped[match.end() :]
     if name == command_name:
         return Generate(prompt=rest, author=author, chat=chat, message=message, reply_to=reply_to)
     if name in HELP_NAMES:

@@ -68,13 +68,16 @@ async def start_services(
         await upgrade(db)
         sink, source = make_events(settings)
         closers += [c for c in (getattr(sink, "close", None), getattr(source, "close", None)) if c]
-        job_function = await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
+        job_function = (
+            await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
+        )
         queue = make_queue(settings, job_function)
         closers.append(queue.close)
         blobs = BlobStore(settings.blob_dir)
         core = Core(Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings)))
-        services = Services(settings=settings, db=db, blobs=blobs, core=core, queue=queue,
-                            _closers=closers)
+        services = Services(
+            settings=settings, db=db, blobs=blobs, core=core, queue=queue, _closers=closers
+        )
         for port in ports:
             core.attach(port)
         if local_chat:

@@ -35,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=lambda s, a: _run_forever(s, worker=True))
     bot = commands.add_parser("bot", help="the bot and its chat adapters (jobs go to Redis)")
     bot.set_defaults(run=lambda s, a: _run_forever(s, worker=None))
-    worker = commands.add_parser("worker", help="an arq worker that renders clips (needs REDIS_URL)")
+    worker = commands.add_parser(
+        "worker", help="an arq worker that renders clips (needs REDIS_URL)"
+    )
     worker.set_defaults(run=_worker)
 
     generate = commands.add_parser("generate", help="render one clip in the terminal")

@@ -36,7 +36,7 @@ def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     args.output.write_bytes(clip.data)
     print(
-        f"\nwrote {args.output} ({clip.size_bytes / 1e6:.2f} MB, {clip.width}×{clip.height}, "
+        f"\nwrote {args.output} ({clip.size_bytes / 1e6:.2f} MB, {clip.width}x{clip.height}, "
         f"{clip.duration_s:.1f} s, seed {request.seed})"
     )
     return 0

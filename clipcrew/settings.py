@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), validation_alias="CLIPCREW_DATA_DIR")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
-    engine: Literal["sketch", "diffusers"] = Field(default="sketch", validation_alias="CLIPCREW_ENGINE")
+    engine: Literal["sketch", "diffusers"] = Field(
+        default="sketch", validation_alias="CLIPCREW_ENGINE"
+    )
     command: str = Field(default="sora", validation_alias="CLIPCREW_COMMAND")
     local_chat: str = Field(default="127.0.0.1:8765", validation_alias="CLIPCREW_LOCAL_CHAT")
     max_jobs_per_user: int = Field(default=2, ge=1, validation_alias="CLIPCREW_MAX_JOBS_PER_USER")

@@ -28,7 +28,12 @@ class JobEvent:
     @classmethod
     def from_json(cls, raw: str | bytes) -> JobEvent:
         data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("kind") not in ("started", "progress", "done", "failed"):
+        if not isinstance(data, dict) or data.get("kind") not in (
+            "started",
+            "progress",
+            "done",
+            "failed",
+        ):
             raise ValueError(f"not a job event: {raw!r:.200}")
         return cls(**data)
 

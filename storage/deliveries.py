@@ -8,6 +8,8 @@ that is never posted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,16 +17,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Clip, Delivery, DeliveryState, utcnow
 
 
-async def claim(
-    session: AsyncSession, *, clip_id: int, platform: str, platform_chat_id: str, claimant: str
-) -> bool:
+@dataclass(frozen=True)
+class Target:
+    """One clip in one chat: the unit that is posted at most once."""
+
+    clip_id: int
+    platform: str
+    platform_chat_id: str
+
+
+async def claim(session: AsyncSession, target: Target, *, claimant: str) -> bool:
     """True if the caller should post the clip now."""
-    existing = await _find(session, clip_id, platform, platform_chat_id)
+    existing = await _find(session, target)
     if existing is None:
         try:
             async with session.begin_nested():
-                session.add(Delivery(clip_id=clip_id, platform=platform,
-                                     platform_chat_id=platform_chat_id, claimed_by=claimant))
+                session.add(
+                    Delivery(
+                        clip_id=target.clip_id,
+                        platform=target.platform,
+                        platform_chat_id=target.platform_chat_id,
+                        claimed_by=claimant,
+                    )
+                )
                 await session.flush()
             return True
         except IntegrityError:
@@ -37,12 +52,14 @@ async def claim(
     return False
 
 
-async def mark_sent(
-    session: AsyncSession, *, clip_id: int, platform: str, platform_chat_id: str, message_id: str
-) -> None:
-    delivery = await _find(session, clip_id, platform, platform_chat_id)
+async def mark_sent(session: AsyncSession, target: Target, *, message_id: str) -> None:
+    delivery = await _find(session, target)
     if delivery is None:
-        delivery = Delivery(clip_id=clip_id, platform=platform, platform_chat_id=platform_chat_id)
+        delivery = Delivery(
+            clip_id=target.clip_id,
+            platform=target.platform,
+            platform_chat_id=target.platform_chat_id,
+        )
     delivery.state = DeliveryState.SENT
     delivery.platform_message_id = message_id
     delivery.sent_at = utcnow()
@@ -50,11 +67,9 @@ async def mark_sent(
     await session.flush()
 
 
-async def release(
-    session: AsyncSession, *, clip_id: int, platform: str, platform_chat_id: str
-) -> None:
+async def release(session: AsyncSession, target: Target) -> None:
     """Give a claim back after a failed upload, so a later attempt may post."""
-    delivery = await _find(session, clip_id, platform, platform_chat_id)
+    delivery = await _find(session, target)
     if delivery is not None and delivery.state is DeliveryState.SENDING:
         await session.delete(delivery)
         await session.flush()
@@ -83,12 +98,10 @@ async def clip_at_message(
     return (await session.exec(query)).first()
 
 
-async def _find(
-    session: AsyncSession, clip_id: int, platform: str, platform_chat_id: str
-) -> Delivery | None:
+async def _find(session: AsyncSession, target: Target) -> Delivery | None:
     query = select(Delivery).where(
-        Delivery.clip_id == clip_id,
-        Delivery.platform == platform,
-        Delivery.platform_chat_id == platform_chat_id,
+        Delivery.clip_id == target.clip_id,
+        Delivery.platform == target.platform,
+        Delivery.platform_chat_id == target.platform_chat_id,
     )
     return (await session.exec(query)).first()

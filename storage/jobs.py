@@ -42,25 +42,29 @@ async def get_job(session: AsyncSession, job_id: str) -> Job:
 
 
 async def count_in_flight(session: AsyncSession, author_id: int) -> int:
-    query = select(func.count()).select_from(Job).where(
-        Job.author_id == author_id, col(Job.state).in_(IN_FLIGHT)
+    query = (
+        select(func.count())
+        .select_from(Job)
+        .where(Job.author_id == author_id, col(Job.state).in_(IN_FLIGHT))
     )
     return int((await session.exec(query)).one())
 
 
 async def queue_position(session: AsyncSession, job: Job) -> int:
     """How many in-flight jobs were created before this one (0: it is next or running)."""
-    query = select(func.count()).select_from(Job).where(
-        col(Job.state).in_(IN_FLIGHT),
-        col(Job.created_at) <= job.created_at,
-        Job.id != job.id,
+    query = (
+        select(func.count())
+        .select_from(Job)
+        .where(
+            col(Job.state).in_(IN_FLIGHT),
+            col(Job.created_at) <= job.created_at,
+            Job.id != job.id,
+        )
     )
     return int((await session.exec(query)).one())
 
 
-async def transition(
-    session: AsyncSession, job_id: str, target: JobState, **values: Any
-) -> bool:
+async def transition(session: AsyncSession, job_id: str, target: JobState, **values: Any) -> bool:
     """Move a job to `target` if its current state allows it; False if it did not (someone else
     moved it first, or it is already finished). Raises InvalidTransition for a target no state
     reaches and NotFound for an unknown job."""
@@ -74,7 +78,7 @@ async def transition(
         values["attempts"] = Job.attempts + 1
     if target in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
         values.setdefault("finished_at", now)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Job).where(col(Job.id) == job_id, col(Job.state).in_(sources)).values(**values)
     )
     if result.rowcount == 0:
@@ -147,11 +151,10 @@ async def insert_jobs(session: AsyncSession, jobs: list[NewJob]) -> None:
     now = utcnow()
     rows = [
         # vars(), not asdict(): asdict deep-copies every row, a third of this call's time.
-        {**vars(job), "state": JobState.QUEUED, "attempts": 0, "created_at": now,
-         "updated_at": now}
+        {**vars(job), "state": JobState.QUEUED, "attempts": 0, "created_at": now, "updated_at": now}
         for job in jobs
     ]
-    await session.exec(insert(Job), params=rows)  # type: ignore[call-overload]
+    await session.exec(insert(Job), params=rows)
 
 
 async def set_status_messages(session: AsyncSession, statuses: dict[str, str]) -> None:
@@ -164,6 +167,6 @@ async def set_status_messages(session: AsyncSession, statuses: dict[str, str]) -
         .where(table.c.id == bindparam("job_id"))
         .values(status_message_id=bindparam("message_id"))
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         statement, params=[{"job_id": j, "message_id": m} for j, m in statuses.items()]
     )

@@ -6,9 +6,9 @@ import asyncio
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.autogenerate import compare_metadata
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 

@@ -63,7 +63,9 @@ class Job(SQLModel, table=True):
     state: JobState = Field(default=JobState.QUEUED, index=True, max_length=16)
     prompt: str
     # Quoted dialogue the bot extracted from the prompt: [{"speaker": str|None, "text": str}].
-    dialogue: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    dialogue: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     seed: int
     engine: str = Field(max_length=32)
     duration_s: float

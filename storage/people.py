@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, tuple_, update
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,9 +32,15 @@ async def upsert_user(
     if found is None:
         found = await _insert_or_reread(
             session,
-            User(platform=platform, platform_user_id=platform_user_id,
-                 display_name=display_name, username=username),
-            select(User).where(User.platform == platform, User.platform_user_id == platform_user_id),
+            User(
+                platform=platform,
+                platform_user_id=platform_user_id,
+                display_name=display_name,
+                username=username,
+            ),
+            select(User).where(
+                User.platform == platform, User.platform_user_id == platform_user_id
+            ),
         )
     elif (found.display_name, found.username) != (display_name, username):
         found.display_name, found.username = display_name, username
@@ -76,30 +84,46 @@ async def user_ids(
     username). Plain SQL rows rather than ORM objects: a burst of 200 first-time users must
     cost milliseconds."""
     wanted = {(p, uid): (name, username) for p, uid, name, username in people}
-    keys = tuple_(col(User.platform), col(User.platform_user_id))
-    query = select(User.id, User.platform, User.platform_user_id, User.display_name,
-                   User.username).where(keys.in_(list(wanted)))
+    # sqlalchemy's select: sqlmodel's typed overloads stop at four columns.
+    query = sql_select(
+        col(User.id),
+        col(User.platform),
+        col(User.platform_user_id),
+        col(User.display_name),
+        col(User.username),
+    ).where(tuple_(col(User.platform), col(User.platform_user_id)).in_(list(wanted)))
     found: dict[tuple[str, str], int] = {}
-    for uid, platform, puid, name, username in (await session.exec(query)).all():
-        found[(platform, puid)] = uid
-        if wanted[(platform, puid)] != (name, username):
-            new_name, new_username = wanted[(platform, puid)]
-            await session.exec(update(User).where(col(User.id) == uid)  # type: ignore[call-overload]
-                               .values(display_name=new_name, username=new_username))
+    for row_id, platform, key, name, username in await _rows(session, query):
+        found[(platform, key)] = row_id
+        if wanted[(platform, key)] != (name, username):
+            new_name, new_username = wanted[(platform, key)]
+            await _exec(
+                session,
+                update(User)
+                .where(col(User.id) == row_id)
+                .values(display_name=new_name, username=new_username),
+            )
     now = utcnow()
     missing = [
-        {"platform": p, "platform_user_id": uid, "display_name": name, "username": username,
-         "created_at": now}
-        for (p, uid), (name, username) in wanted.items() if (p, uid) not in found
+        {
+            "platform": p,
+            "platform_user_id": uid,
+            "display_name": name,
+            "username": username,
+            "created_at": now,
+        }
+        for (p, uid), (name, username) in wanted.items()
+        if (p, uid) not in found
     ]
     if await _insert_many(session, User, missing):
         if missing:
-            found |= {(p, puid): uid for uid, p, puid, *_ in (await session.exec(query)).all()}
+            found |= {(p, key): row_id for row_id, p, key, *_ in await _rows(session, query)}
         return found
     # Another process created some of them meanwhile: one at a time instead.
     for (p, uid), (name, username) in wanted.items():
-        user = await upsert_user(session, platform=p, platform_user_id=uid,
-                                 display_name=name, username=username)
+        user = await upsert_user(
+            session, platform=p, platform_user_id=uid, display_name=name, username=username
+        )
         assert user.id is not None
         found[(p, uid)] = user.id
     return found
@@ -109,31 +133,42 @@ async def chat_ids(
     session: AsyncSession, chats: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str], int]:
     """Ids of many chats at once, creating missing ones; entries are (platform, chat id, title)."""
-    wanted = {(p, cid): title for p, cid, title in chats}
-    keys = tuple_(col(Chat.platform), col(Chat.platform_chat_id))
-    query = select(Chat.id, Chat.platform, Chat.platform_chat_id, Chat.title).where(
-        keys.in_(list(wanted))
-    )
+    wanted = {(p, key): title for p, key, title in chats}
+    query = select(
+        col(Chat.id), col(Chat.platform), col(Chat.platform_chat_id), col(Chat.title)
+    ).where(tuple_(col(Chat.platform), col(Chat.platform_chat_id)).in_(list(wanted)))
     found: dict[tuple[str, str], int] = {}
-    for cid, platform, pcid, title in (await session.exec(query)).all():
-        found[(platform, pcid)] = cid
-        if wanted[(platform, pcid)] and wanted[(platform, pcid)] != title:
-            await session.exec(update(Chat).where(col(Chat.id) == cid)  # type: ignore[call-overload]
-                               .values(title=wanted[(platform, pcid)]))
+    for row_id, platform, key, title in await _rows(session, query):
+        found[(platform, key)] = row_id
+        if wanted[(platform, key)] and wanted[(platform, key)] != title:
+            await _exec(
+                session,
+                update(Chat).where(col(Chat.id) == row_id).values(title=wanted[(platform, key)]),
+            )
     now = utcnow()
     missing = [
-        {"platform": p, "platform_chat_id": cid, "title": title, "created_at": now}
-        for (p, cid), title in wanted.items() if (p, cid) not in found
+        {"platform": p, "platform_chat_id": key, "title": title, "created_at": now}
+        for (p, key), title in wanted.items()
+        if (p, key) not in found
     ]
     if await _insert_many(session, Chat, missing):
         if missing:
-            found |= {(p, pcid): cid for cid, p, pcid, _ in (await session.exec(query)).all()}
+            found |= {(p, key): row_id for row_id, p, key, _ in await _rows(session, query)}
         return found
-    for (p, cid), title in wanted.items():
-        chat = await upsert_chat(session, platform=p, platform_chat_id=cid, title=title)
+    for (p, key), title in wanted.items():
+        chat = await upsert_chat(session, platform=p, platform_chat_id=key, title=title)
         assert chat.id is not None
-        found[(p, cid)] = chat.id
+        found[(p, key)] = chat.id
     return found
+
+
+async def _rows(session: AsyncSession, query: Any) -> Sequence[Any]:
+    return (await session.exec(query)).all()  # type: ignore[no-any-return]
+
+
+async def _exec(session: AsyncSession, statement: Any, params: Any = None) -> None:
+    # sqlmodel types exec() for selects; plain INSERT/UPDATE statements run through it too.
+    await session.exec(statement, params=params)
 
 
 async def _insert_many(
@@ -145,7 +180,7 @@ async def _insert_many(
         return True
     try:
         async with session.begin_nested():
-            await session.exec(insert(table), params=rows)  # type: ignore[call-overload]
+            await _exec(session, insert(table), params=rows)
     except IntegrityError:
         return False
     return True

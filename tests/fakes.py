@@ -30,7 +30,9 @@ class RecordingPort:
     fail_clip_uploads: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
-    async def post(self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None) -> MessageRef:
+    async def post(
+        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
+    ) -> MessageRef:
         message_id = str(next(self._ids))
         self.sent.append(Sent("post", chat, reply, message_id, reply_to))
         return MessageRef(chat, message_id)
@@ -79,8 +81,9 @@ CHAT = ChatRef(platform="test", chat_id="room-1", title="Test room")
 
 
 def person(n: int = 1, platform: str = "test") -> ChatUser:
-    return ChatUser(platform=platform, user_id=f"u{n}", display_name=f"Person {n}",
-                    username=f"person{n}")
+    return ChatUser(
+        platform=platform, user_id=f"u{n}", display_name=f"Person {n}", username=f"person{n}"
+    )
 
 
 def message(message_id: str, chat: ChatRef = CHAT) -> MessageRef:

@@ -25,16 +25,20 @@ from tests.fakes import CHAT, RecordingPort, message, person
 
 def settings_for(tmp_path: Path, **env: object) -> Settings:
     values: dict[str, object] = dict(
-        CLIPCREW_DATA_DIR=tmp_path, CLIPCREW_CLIP_WIDTH=128, CLIPCREW_CLIP_HEIGHT=128,
-        CLIPCREW_CLIP_SECONDS=1, CLIPCREW_CLIP_FPS=12,
+        CLIPCREW_DATA_DIR=tmp_path,
+        CLIPCREW_CLIP_WIDTH=128,
+        CLIPCREW_CLIP_HEIGHT=128,
+        CLIPCREW_CLIP_SECONDS=1,
+        CLIPCREW_CLIP_FPS=12,
     )
     values.update(env)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-async def wait_for_clips(port: RecordingPort, count: int = 1, timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
-        while len(port.of("clip")) < count:
+async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
+    # Polling a recording is the simplest honest wait here; the deadline keeps a hang short.
+    async with asyncio.timeout(60):
+        while len(port.of("clip")) < count:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
@@ -72,8 +76,9 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
         first_port = RecordingPort()
         first = await start_services(settings, local_chat=False, worker=False, ports=[first_port])
         queued = await first.core.handle(
-            Generate(prompt="a frog on a unicycle", author=person(), chat=CHAT,
-                     message=message("m1"))
+            Generate(
+                prompt="a frog on a unicycle", author=person(), chat=CHAT, message=message("m1")
+            )
         )
         assert isinstance(queued, Queued)
         await stop_services(first)  # the bot goes down before the job has even started
@@ -86,8 +91,7 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
         assert worker.jobs_complete == 1
 
         second_port = RecordingPort()
-        second = await start_services(settings, local_chat=False, worker=False,
-                                      ports=[second_port])
+        second = await start_services(settings, local_chat=False, worker=False, ports=[second_port])
         try:
             await wait_for_clips(second_port)
             await asyncio.sleep(0.5)  # room for a duplicate to show up, if there were one

@@ -14,6 +14,7 @@ def test_bot_process_imports_no_heavy_modules() -> None:
         "engine.queues, engine.channels, engine.jobs\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

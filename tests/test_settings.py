@@ -10,8 +10,13 @@ from clipcrew.settings import Settings
 
 
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("DATABASE_URL", "REDIS_URL", "CLIPCREW_ENGINE", "CLIPCREW_COMMAND",
-                 "CLIPCREW_LOCAL_CHAT"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CLIPCREW_ENGINE",
+        "CLIPCREW_COMMAND",
+        "CLIPCREW_LOCAL_CHAT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLIPCREW_DATA_DIR", str(tmp_path))
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -32,8 +37,11 @@ def test_env_names_and_url_normalising(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("CLIPCREW_ENGINE", "magic"), ("CLIPCREW_COMMAND", "two words"),
-     ("CLIPCREW_LOCAL_CHAT", "no-port")],
+    [
+        ("CLIPCREW_ENGINE", "magic"),
+        ("CLIPCREW_COMMAND", "two words"),
+        ("CLIPCREW_LOCAL_CHAT", "no-port"),
+    ],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
@@ -45,7 +53,9 @@ def test_logs_never_show_passwords_or_tokens() -> None:
     import logging
 
     assert redact("redis://:hunter2@host:6379/0") == "redis://:***@host:6379/0"
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "connecting to %s", ("postgresql://u:pw@h/db",), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "connecting to %s", ("postgresql://u:pw@h/db",), None
+    )
     record.telegram_token = "123:ABC"
     line = JsonFormatter().format(record)
     assert "pw@" not in line and "123:ABC" not in line and '"telegram_token": "***"' in line

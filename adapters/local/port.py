@@ -57,8 +57,10 @@ class LocalPort:
         self._check(message.chat)
         if not self.room.update(message.message_id, text=reply.text, data=notice_data(reply)):
             # E.g. a status message from before a restart: the room forgot it, nothing to show.
-            log.info("local chat: edit of a message no longer shown",
-                     extra={"message_id": message.message_id})
+            log.info(
+                "local chat: edit of a message no longer shown",
+                extra={"message_id": message.message_id},
+            )
 
     async def delete(self, message: MessageRef) -> None:
         self._check(message.chat)
@@ -80,8 +82,9 @@ class LocalPort:
             data=clip_data(clip, key),
         )
         self.room.add(message)
-        log.info("local chat: clip posted",
-                 extra={"clip_id": clip.clip_id, "message_id": message.id})
+        log.info(
+            "local chat: clip posted", extra={"clip_id": clip.clip_id, "message_id": message.id}
+        )
         return MessageRef(self.room.chat, message.id)
 
     async def _stored_key(self, clip: ClipReady, video: bytes) -> str:
@@ -91,8 +94,9 @@ class LocalPort:
             if self.blobs.exists(clip.blob_key):
                 return clip.blob_key
         except BadBlobKey:
-            log.warning("local chat: clip has a malformed blob key",
-                        extra={"clip_id": clip.clip_id})
+            log.warning(
+                "local chat: clip has a malformed blob key", extra={"clip_id": clip.clip_id}
+            )
         return await asyncio.to_thread(self.blobs.put, video, "mp4")
 
     def _check(self, chat: ChatRef) -> None:

@@ -162,17 +162,24 @@ class Session:
 
     async def _handle(self, command: Command) -> None:
         message_id = command.message.message_id if command.message else None
-        log.info("local chat: command",
-                 extra={"command": type(command).__name__, "message_id": message_id})
+        log.info(
+            "local chat: command",
+            extra={"command": type(command).__name__, "message_id": message_id},
+        )
         try:
             await self.context.core.handle(command)
         except Exception:
             # The core answers in the room itself; reaching here is a bug, and the tab should
             # hear about it rather than wait forever.
             log.exception("local chat: the core failed on a command")
-            self.outbox.send(error_frame(BadFrame(
-                "internal", "Something went wrong handling that command. It has been logged."
-            )))
+            self.outbox.send(
+                error_frame(
+                    BadFrame(
+                        "internal",
+                        "Something went wrong handling that command. It has been logged.",
+                    )
+                )
+            )
 
     def _welcome(self) -> Frame:
         room = self.context.room
@@ -187,4 +194,3 @@ class Session:
     def _presence(self) -> None:
         room = self.context.room
         room.broadcast({"type": "presence", "online": room.listener_count})
-

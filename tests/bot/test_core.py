@@ -37,16 +37,26 @@ def bot(sqlite_db: Database, blobs: BlobStore) -> Bot:
 def make_bot(db: Database, blobs: BlobStore, **config: object) -> Bot:
     port, queue = RecordingPort(), RecordingQueue()
     seeds = iter(range(100, 10_000))
-    deps = Deps(db=db, queue=queue, blobs=blobs, config=BotConfig(**config),  # type: ignore[arg-type]
-                new_seed=lambda: next(seeds))
+    deps = Deps(
+        db=db,
+        queue=queue,
+        blobs=blobs,
+        config=BotConfig(**config),  # type: ignore[arg-type]
+        new_seed=lambda: next(seeds),
+    )
     core = Core(deps)
     core.attach(port)
     return Bot(core, port, queue, db, blobs)
 
 
 def sora(prompt: str, who: int = 1, msg: str = "m1", reply_to: str | None = None) -> Generate:
-    return Generate(prompt=prompt, author=person(who), chat=CHAT, message=message(msg),
-                    reply_to=message(reply_to) if reply_to else None)
+    return Generate(
+        prompt=prompt,
+        author=person(who),
+        chat=CHAT,
+        message=message(msg),
+        reply_to=message(reply_to) if reply_to else None,
+    )
 
 
 async def jobs(db: Database) -> list[Job]:
@@ -60,10 +70,20 @@ async def finish(bot: Bot, job_id: str, data: bytes = b"fake mp4 bytes") -> Clip
     async with bot.db.transaction() as session:
         job = await job_rows.get_job(session, job_id)
         await job_rows.transition(session, job_id, JobState.RUNNING)
-        clip = Clip(job_id=job_id, prompt=job.prompt, seed=job.seed, engine="sketch",
-                    duration_s=job.duration_s, width=job.width, height=job.height,
-                    size_bytes=len(data), author_id=job.author_id, chat_id=job.chat_id,
-                    parent_id=job.parent_clip_id, blob_key=key)
+        clip = Clip(
+            job_id=job_id,
+            prompt=job.prompt,
+            seed=job.seed,
+            engine="sketch",
+            duration_s=job.duration_s,
+            width=job.width,
+            height=job.height,
+            size_bytes=len(data),
+            author_id=job.author_id,
+            chat_id=job.chat_id,
+            parent_id=job.parent_clip_id,
+            blob_key=key,
+        )
         session.add(clip)
         await session.flush()
         await job_rows.transition(session, job_id, JobState.DONE)
@@ -71,6 +91,7 @@ async def finish(bot: Bot, job_id: str, data: bytes = b"fake mp4 bytes") -> Clip
 
 
 # Usage and bad input ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("prompt", ["", "   ", "\n\t "])
 async def test_empty_prompt_gets_usage_help_and_records_nothing(bot: Bot, prompt: str) -> None:
@@ -108,6 +129,7 @@ async def test_configured_command_name_shows_in_help(sqlite_db: Database, blobs:
 
 
 # Queueing --------------------------------------------------------------------------------------
+
 
 async def test_generate_records_job_posts_status_and_enqueues_once(bot: Bot) -> None:
     reply = await bot.core.handle(sora('a cat says "hello" to @person2'))
@@ -155,11 +177,12 @@ async def test_queue_down_fails_the_job_and_tells_the_person(bot: Bot) -> None:
 
 # Remix -----------------------------------------------------------------------------------------
 
+
 async def deliver(bot: Bot, clip: Clip, message_id: str) -> None:
     async with bot.db.transaction() as session:
         assert clip.id is not None
-        await deliveries.mark_sent(session, clip_id=clip.id, platform=CHAT.platform,
-                                   platform_chat_id=CHAT.chat_id, message_id=message_id)
+        target = deliveries.Target(clip.id, CHAT.platform, CHAT.chat_id)
+        await deliveries.mark_sent(session, target, message_id=message_id)
 
 
 async def test_reply_to_a_clip_is_a_remix_with_lineage(bot: Bot) -> None:
@@ -190,31 +213,36 @@ async def test_remix_by_id_and_of_a_deleted_clip(bot: Bot) -> None:
     assert isinstance(queued, Queued)
     clip = await finish(bot, queued.job_id)
     assert clip.id is not None
-    remix = await bot.core.handle(Remix(prompt="in space", author=person(2), chat=CHAT,
-                                        parent_clip_id=clip.id))
+    remix = await bot.core.handle(
+        Remix(prompt="in space", author=person(2), chat=CHAT, parent_clip_id=clip.id)
+    )
     assert isinstance(remix, Queued) and remix.remix_of == clip.id
     async with bot.db.transaction() as session:
         row = await session.get(Clip, clip.id)
         assert row is not None
         row.deleted = True
         session.add(row)
-    refused = await bot.core.handle(Remix(prompt="again", author=person(3), chat=CHAT,
-                                          parent_clip_id=clip.id))
+    refused = await bot.core.handle(
+        Remix(prompt="again", author=person(3), chat=CHAT, parent_clip_id=clip.id)
+    )
     assert isinstance(refused, Refused) and "deleted" in refused.text
-    missing = await bot.core.handle(Remix(prompt="x", author=person(3), chat=CHAT,
-                                          parent_clip_id=99_999))
+    missing = await bot.core.handle(
+        Remix(prompt="x", author=person(3), chat=CHAT, parent_clip_id=99_999)
+    )
     assert isinstance(missing, Refused)
 
 
 # Events → replies ------------------------------------------------------------------------------
+
 
 async def test_progress_edits_the_status_message_at_a_sane_rate(bot: Bot) -> None:
     queued = await bot.core.handle(sora("a frog"))
     assert isinstance(queued, Queued)
     status_id = bot.port.of("post")[0].message_id
     for i in range(0, 101):
-        await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="progress",
-                                         stage="rendering", fraction=i / 100))
+        await bot.core.on_event(
+            JobEvent(job_id=queued.job_id, kind="progress", stage="rendering", fraction=i / 100)
+        )
     edits = bot.port.of("edit")
     assert edits and all(e.message_id == status_id for e in edits)
     percents = [e.reply.percent for e in edits]
@@ -255,8 +283,9 @@ async def test_a_failed_upload_is_released_and_can_be_posted_later(bot: Bot) -> 
 async def test_failed_event_tells_the_person_why(bot: Bot) -> None:
     queued = await bot.core.handle(sora("a frog"))
     assert isinstance(queued, Queued)
-    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="failed",
-                                     error="The frog refused to dance."))
+    await bot.core.on_event(
+        JobEvent(job_id=queued.job_id, kind="failed", error="The frog refused to dance.")
+    )
     [edit] = bot.port.of("edit")
     assert isinstance(edit.reply, Failed)
     assert edit.reply.text == "⚠️ The frog refused to dance."

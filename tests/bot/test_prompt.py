@@ -18,9 +18,7 @@ def test_extracts_mentions_once_each_in_order() -> None:
 
 
 def test_extracts_dialogue_with_and_without_speakers() -> None:
-    parsed = parse_prompt(
-        'a cat says "hello" then Big Dog: “woof woof” and "  "', max_chars=200
-    )
+    parsed = parse_prompt('a cat says "hello" then Big Dog: “woof woof” and "  "', max_chars=200)
     assert parsed.dialogue == (
         DialogueLine(text="hello"),
         DialogueLine(text="woof woof", speaker="Big Dog"),

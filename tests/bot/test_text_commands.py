@@ -6,8 +6,9 @@ from tests.fakes import CHAT, message, person
 
 
 def parse(text: str, **kw: object) -> object:
-    return parse_command(text, command_name="sora", author=person(), chat=CHAT,
-                         message=message("m"), **kw)  # type: ignore[arg-type]
+    return parse_command(
+        text, command_name="sora", author=person(), chat=CHAT, message=message("m"), **kw
+    )  # type: ignore[arg-type]
 
 
 def test_generate_keeps_the_rest_verbatim() -> None:
@@ -36,5 +37,6 @@ def test_help_and_unknown() -> None:
     assert isinstance(parse("/start"), Help)
     unknown = parse("/dance now")
     assert isinstance(unknown, Unknown) and unknown.name == "dance"
-    assert parse("/soraa x") == Unknown(name="soraa", author=person(), chat=CHAT,
-                                        message=message("m"))
+    assert parse("/soraa x") == Unknown(
+        name="soraa", author=person(), chat=CHAT, message=message("m")
+    )

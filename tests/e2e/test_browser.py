@@ -23,16 +23,23 @@ CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium keeps calling out to hosts this network
 # refuses (see FIELD-NOTES, "Browser tests").
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # Long enough for a first render on a slow CI machine.
 CLIP_TIMEOUT_MS = 120_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at "
-                       "/usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
@@ -75,7 +82,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "clipcrew.cli", "serve"],
-            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=data,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=data,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -148,7 +158,8 @@ def wait_playable(page: Any, index: int) -> dict[str, Any]:
     page.wait_for_function(
         """(i) => { const v = document.querySelectorAll("video")[i];
                     return v && v.readyState >= 2 && v.duration > 0; }""",
-        arg=index, timeout=CLIP_TIMEOUT_MS,
+        arg=index,
+        timeout=CLIP_TIMEOUT_MS,
     )
     state: dict[str, Any] = page.evaluate(
         """(i) => { const v = document.querySelectorAll("video")[i];

@@ -29,8 +29,9 @@ class Backend:
     name: str = "test"
     breaks_with: Exception | None = None
 
-    def render_frames(self, request: RenderRequest,
-                      on_progress: Callable[[int, int], None]) -> np.ndarray:
+    def render_frames(
+        self, request: RenderRequest, on_progress: Callable[[int, int], None]
+    ) -> np.ndarray:
         frames = np.zeros((request.frame_count, request.height, request.width, 3), np.uint8)
         for i in range(request.frame_count):
             frames[i] = (i * 9) % 256
@@ -42,13 +43,28 @@ class Backend:
 
 async def queued_job(db: Database, prompt: str = 'a frog says "ribbit"') -> Job:
     async with db.transaction() as session:
-        user = await upsert_user(session, platform="test", platform_user_id="u1",
-                                 display_name="Frog Fan", username="frogfan")
+        user = await upsert_user(
+            session,
+            platform="test",
+            platform_user_id="u1",
+            display_name="Frog Fan",
+            username="frogfan",
+        )
         chat = await upsert_chat(session, platform="test", platform_chat_id="c1")
         assert user.id is not None and chat.id is not None
-        job = Job(id=job_rows.new_job_id(), prompt=prompt, seed=5, engine="sketch",
-                  duration_s=1.0, width=96, height=96, fps=12, author_id=user.id,
-                  chat_id=chat.id, dialogue=[{"text": "ribbit", "speaker": None}])
+        job = Job(
+            id=job_rows.new_job_id(),
+            prompt=prompt,
+            seed=5,
+            engine="sketch",
+            duration_s=1.0,
+            width=96,
+            height=96,
+            fps=12,
+            author_id=user.id,
+            chat_id=chat.id,
+            dialogue=[{"text": "ribbit", "speaker": None}],
+        )
         session.add(job)
     return job
 
@@ -57,10 +73,17 @@ async def drain(events: InProcessEvents) -> list[JobEvent]:
     return [d.event for d in await events.read(block_ms=0, count=10_000)]
 
 
-def context(db: Database, blobs: BlobStore, backend: object) -> tuple[WorkerContext, InProcessEvents]:
+def context(
+    db: Database, blobs: BlobStore, backend: object
+) -> tuple[WorkerContext, InProcessEvents]:
     events = InProcessEvents()
-    return WorkerContext(db=db, blobs=blobs, events=events, backend=backend,  # type: ignore[arg-type]
-                         owns_db=False), events
+    return WorkerContext(
+        db=db,
+        blobs=blobs,
+        events=events,
+        backend=backend,  # type: ignore[arg-type]
+        owns_db=False,
+    ), events
 
 
 async def clips(db: Database) -> list[Clip]:

@@ -16,13 +16,22 @@ from storage.people import upsert_chat, upsert_user
 
 async def new_job(db: Database, **overrides: object) -> Job:
     async with db.transaction() as session:
-        user = await upsert_user(session, platform="test", platform_user_id="u1",
-                                 display_name="One")
+        user = await upsert_user(
+            session, platform="test", platform_user_id="u1", display_name="One"
+        )
         chat = await upsert_chat(session, platform="test", platform_chat_id="c1")
         assert user.id is not None and chat.id is not None
         values: dict[str, object] = dict(
-            id=job_rows.new_job_id(), prompt="a frog", seed=7, engine="sketch", duration_s=1.0,
-            width=64, height=64, fps=8, author_id=user.id, chat_id=chat.id,
+            id=job_rows.new_job_id(),
+            prompt="a frog",
+            seed=7,
+            engine="sketch",
+            duration_s=1.0,
+            width=64,
+            height=64,
+            fps=8,
+            author_id=user.id,
+            chat_id=chat.id,
             dialogue=[{"text": "ribbit", "speaker": "Frog"}],
         )
         values.update(overrides)
@@ -95,9 +104,21 @@ async def test_failed_transaction_leaves_no_half_written_rows(any_db: Database) 
     with pytest.raises(RuntimeError):
         async with any_db.transaction() as session:
             await job_rows.transition(session, job.id, JobState.RUNNING)
-            session.add(Clip(job_id=job.id, prompt="p", seed=1, engine="sketch", duration_s=1,
-                             width=64, height=64, size_bytes=1, author_id=job.author_id,
-                             chat_id=job.chat_id, blob_key="k"))
+            session.add(
+                Clip(
+                    job_id=job.id,
+                    prompt="p",
+                    seed=1,
+                    engine="sketch",
+                    duration_s=1,
+                    width=64,
+                    height=64,
+                    size_bytes=1,
+                    author_id=job.author_id,
+                    chat_id=job.chat_id,
+                    blob_key="k",
+                )
+            )
             await session.flush()
             raise RuntimeError("crash between the clip row and the commit")
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
@@ -109,16 +130,18 @@ async def test_upsert_user_is_one_row_and_follows_renames(any_db: Database) -> N
     async with any_db.transaction() as session:
         a = await upsert_user(session, platform="p", platform_user_id="1", display_name="A")
     async with any_db.transaction() as session:
-        b = await upsert_user(session, platform="p", platform_user_id="1", display_name="B",
-                              username="bee")
+        b = await upsert_user(
+            session, platform="p", platform_user_id="1", display_name="B", username="bee"
+        )
     assert a.id == b.id and (b.display_name, b.username) == ("B", "bee")
 
 
 async def test_concurrent_first_messages_make_one_user(any_db: Database) -> None:
     async def first_message() -> int:
         async with any_db.transaction() as session:
-            user = await upsert_user(session, platform="p", platform_user_id="same",
-                                     display_name="Same")
+            user = await upsert_user(
+                session, platform="p", platform_user_id="same", display_name="Same"
+            )
             assert user.id is not None
             return user.id
 
@@ -129,31 +152,42 @@ async def test_concurrent_first_messages_make_one_user(any_db: Database) -> None
 async def test_delivery_claim_is_exclusive_and_release_reopens_it(any_db: Database) -> None:
     job = await new_job(any_db)
     async with any_db.transaction() as session:
-        clip = Clip(job_id=job.id, prompt="p", seed=1, engine="sketch", duration_s=1, width=64,
-                    height=64, size_bytes=1, author_id=job.author_id, chat_id=job.chat_id,
-                    blob_key="k")
+        clip = Clip(
+            job_id=job.id,
+            prompt="p",
+            seed=1,
+            engine="sketch",
+            duration_s=1,
+            width=64,
+            height=64,
+            size_bytes=1,
+            author_id=job.author_id,
+            chat_id=job.chat_id,
+            blob_key="k",
+        )
         session.add(clip)
         await session.flush()
     assert clip.id is not None
-    key = {"clip_id": clip.id, "platform": "test", "platform_chat_id": "c1"}
+    key = deliveries.Target(clip_id=clip.id, platform="test", platform_chat_id="c1")
 
     async def claim(by: str) -> bool:
         async with any_db.transaction() as session:
-            return await deliveries.claim(session, claimant=by, **key)
+            return await deliveries.claim(session, key, claimant=by)
 
     assert await claim("bot-a")
     assert not await claim("bot-a")  # the same process does not post twice
     async with any_db.transaction() as session:
-        await deliveries.release(session, **key)
+        await deliveries.release(session, key)
     assert await claim("bot-a")
     # A restarted bot (another claimant) may take over a claim that never got to SENT...
     assert await claim("bot-b")
     async with any_db.transaction() as session:
-        await deliveries.mark_sent(session, message_id="m9", **key)
+        await deliveries.mark_sent(session, key, message_id="m9")
     # ...but nobody posts a SENT clip again.
     assert not await claim("bot-c")
     async with any_db.session() as session:
-        found = await deliveries.clip_at_message(session, platform="test",
-                                                 platform_chat_id="c1", message_id="m9")
+        found = await deliveries.clip_at_message(
+            session, platform="test", platform_chat_id="c1", message_id="m9"
+        )
         assert found is not None and found.id == clip.id
         assert await deliveries.sent_count(session, clip.id) == 1

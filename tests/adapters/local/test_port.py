@@ -27,8 +27,18 @@ class Tab:
 
 
 def clip_ready(key: str, *, clip_id: int = 12, parent: int | None = None) -> ClipReady:
-    return ClipReady(job_id="j", clip_id=clip_id, blob_key=key, prompt="a cat", author="Ada",
-                     width=64, height=64, duration_s=0.5, size_bytes=2000, parent_clip_id=parent)
+    return ClipReady(
+        job_id="j",
+        clip_id=clip_id,
+        blob_key=key,
+        prompt="a cat",
+        author="Ada",
+        width=64,
+        height=64,
+        duration_s=0.5,
+        size_bytes=2000,
+        parent_clip_id=parent,
+    )
 
 
 @pytest.fixture
@@ -52,8 +62,9 @@ async def test_post_edit_delete_reach_every_tab(room: Room, port: LocalPort) -> 
     tabs = [Tab(), Tab()]
     for tab in tabs:
         room.listen(tab)
-    status = await port.post(LOCAL_CHAT, Queued(job_id="j", position=0, prompt="a cat"),
-                             reply_to=None)
+    status = await port.post(
+        LOCAL_CHAT, Queued(job_id="j", position=0, prompt="a cat"), reply_to=None
+    )
     await port.edit(status, Progress(job_id="j", percent=40, stage="drawing"))
     await port.delete(status)
 
@@ -63,19 +74,25 @@ async def test_post_edit_delete_reach_every_tab(room: Room, port: LocalPort) -> 
     assert posted["message"]["kind"] == "notice"
     assert posted["message"]["author"]["bot"] is True
     assert posted["message"]["data"]["kind"] == "queued"
-    assert edited["message"]["data"] == {"kind": "progress", "job_id": "j", "percent": 40,
-                                         "stage": "drawing"}
+    assert edited["message"]["data"] == {
+        "kind": "progress",
+        "job_id": "j",
+        "percent": 40,
+        "stage": "drawing",
+    }
     assert edited["message"]["text"] == Progress(job_id="j", percent=40, stage="drawing").text
     assert deleted == {"type": "delete", "id": status.message_id}
     assert room.get(status.message_id) is None
 
 
 async def test_a_reply_quotes_the_message_it_answers(room: Room, port: LocalPort) -> None:
-    command = RoomMessage(id=room.new_id(), kind="chat", author=Author("u1", "Ada"),
-                          text="/sora " + "long " * 60)
+    command = RoomMessage(
+        id=room.new_id(), kind="chat", author=Author("u1", "Ada"), text="/sora " + "long " * 60
+    )
     room.add(command)
-    failed = await port.post(LOCAL_CHAT, Failed("The renderer fell over."),
-                             reply_to=MessageRef(LOCAL_CHAT, command.id))
+    failed = await port.post(
+        LOCAL_CHAT, Failed("The renderer fell over."), reply_to=MessageRef(LOCAL_CHAT, command.id)
+    )
     shown = room.get(failed.message_id)
     assert shown is not None and shown.quote is not None
     assert shown.reply_to == command.id
@@ -127,8 +144,9 @@ def test_history_keeps_the_most_recent_messages() -> None:
     room = Room(LOCAL_CHAT, history_limit=3)
     ids = []
     for n in range(5):
-        message = RoomMessage(id=room.new_id(), kind="chat", author=Author("u1", "Ada"),
-                              text=str(n))
+        message = RoomMessage(
+            id=room.new_id(), kind="chat", author=Author("u1", "Ada"), text=str(n)
+        )
         room.add(message)
         ids.append(message.id)
     assert [m["id"] for m in room.history()] == ids[-3:]

@@ -151,10 +151,20 @@ async def test_a_job_plays_out_live_and_a_reply_to_the_clip_is_a_remix(
     # What the core's event loop does as the worker reports.
     await core.port.edit(status, Progress(job_id="job-1", percent=55, stage="drawing frames"))
     video = tiny_mp4()
-    clip = ClipReady(job_id="job-1", clip_id=7, blob_key=blobs.put(video, "mp4"), prompt="a cat",
-                     author="Ada", width=64, height=64, duration_s=0.5, size_bytes=len(video))
-    clip_ref = await core.port.send_clip(LOCAL_CHAT, clip, video,
-                                         reply_to=MessageRef(LOCAL_CHAT, request["id"]))
+    clip = ClipReady(
+        job_id="job-1",
+        clip_id=7,
+        blob_key=blobs.put(video, "mp4"),
+        prompt="a cat",
+        author="Ada",
+        width=64,
+        height=64,
+        duration_s=0.5,
+        size_bytes=len(video),
+    )
+    clip_ref = await core.port.send_clip(
+        LOCAL_CHAT, clip, video, reply_to=MessageRef(LOCAL_CHAT, request["id"])
+    )
     await core.port.delete(status)
 
     for ws in (ada, bob):

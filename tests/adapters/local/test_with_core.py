@@ -83,7 +83,7 @@ async def test_a_clip_and_its_remix_through_the_real_core(http: aiohttp.ClientSe
     progress = [f["message"]["data"] for f in seen if f["type"] == "update"]
     assert progress and all(p["kind"] == "progress" for p in progress)
     assert clip["reply_to"] == request["id"]
-    assert clip["text"].startswith(f"#{clip['data']['clip_id']} “a cat says \"hello\"” by Ada")
+    assert clip["text"].startswith(f'#{clip["data"]["clip_id"]} “a cat says "hello"” by Ada')
     # The status message goes once the clip is up (just before it, or after it).
     gone = {"type": "delete", "id": status["id"]}
     if gone not in seen:
