@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from bot.errors import ControlCharacters, EmptyPrompt, PromptTooLong
 
+# The engine's own type for a line of dialogue: what the bot extracts is what the engine speaks.
+from engine.request import Line
+
 # Newlines and tabs are ordinary whitespace in a prompt; every other control character is not.
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.]{0,31})")
@@ -20,16 +23,10 @@ _DIALOGUE = re.compile(
 
 
 @dataclass(frozen=True)
-class DialogueLine:
-    text: str
-    speaker: str | None = None
-
-
-@dataclass(frozen=True)
 class ParsedPrompt:
     text: str
     mentions: tuple[str, ...] = ()
-    dialogue: tuple[DialogueLine, ...] = ()
+    dialogue: tuple[Line, ...] = ()
 
 
 def parse_prompt(raw: str, *, max_chars: int) -> ParsedPrompt:
@@ -43,7 +40,7 @@ def parse_prompt(raw: str, *, max_chars: int) -> ParsedPrompt:
         raise PromptTooLong(len(text), max_chars)
     mentions = tuple(dict.fromkeys(m.rstrip(".") for m in _MENTION.findall(text)))
     dialogue = tuple(
-        DialogueLine(text=m["text"].strip(), speaker=m["speaker"])
+        Line(text=m["text"].strip(), speaker=m["speaker"])
         for m in _DIALOGUE.finditer(text)
         if m["text"].strip()
     )

@@ -9,7 +9,7 @@ import sys
 from bot.errors import BotError
 from bot.prompt import parse_prompt
 from clipcrew.settings import Settings
-from engine.request import EngineError, Line, RenderRequest, StageProgress
+from engine.request import EngineError, RenderRequest, StageProgress
 
 BAR_WIDTH = 30
 
@@ -27,7 +27,7 @@ def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
             height=args.height or settings.clip_height,
             fps=args.fps or settings.clip_fps,
             duration_s=args.seconds or settings.clip_seconds,
-            dialogue=tuple(Line(text=d.text, speaker=d.speaker) for d in parsed.dialogue),
+            dialogue=parsed.dialogue,
             author=args.author,
         )
         clip = generate(request, load_backend(settings.engine), on_progress=_bar)

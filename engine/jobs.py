@@ -155,19 +155,14 @@ async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
     key = await asyncio.to_thread(ctx.blobs.put, encoded.data, "mp4")
     try:
         async with ctx.db.transaction() as session:
-            clip = Clip(
-                job_id=job.id,
-                prompt=job.prompt,
-                seed=job.seed,
+            clip = job_rows.clip_of(
+                job,
+                blob_key=key,
+                size_bytes=encoded.size_bytes,
                 engine=encoded.engine,
-                duration_s=encoded.duration_s,
                 width=encoded.width,
                 height=encoded.height,
-                size_bytes=encoded.size_bytes,
-                author_id=job.author_id,
-                chat_id=job.chat_id,
-                parent_id=job.parent_clip_id,
-                blob_key=key,
+                duration_s=encoded.duration_s,
             )
             session.add(clip)
             await session.flush()

@@ -170,3 +170,31 @@ async def set_status_messages(session: AsyncSession, statuses: dict[str, str]) -
     await session.exec(
         statement, params=[{"job_id": j, "message_id": m} for j, m in statuses.items()]
     )
+
+
+def clip_of(
+    job: Job,
+    *,
+    blob_key: str,
+    size_bytes: int,
+    engine: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    duration_s: float | None = None,
+) -> Clip:
+    """The clip row a finished job leaves: lineage and request from the job, the measurements
+    from the encoded file where they differ from what was asked."""
+    return Clip(
+        job_id=job.id,
+        prompt=job.prompt,
+        seed=job.seed,
+        engine=engine or job.engine,
+        duration_s=job.duration_s if duration_s is None else duration_s,
+        width=width or job.width,
+        height=height or job.height,
+        size_bytes=size_bytes,
+        author_id=job.author_id,
+        chat_id=job.chat_id,
+        parent_id=job.parent_clip_id,
+        blob_key=blob_key,
+    )

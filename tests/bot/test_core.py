@@ -70,20 +70,7 @@ async def finish(bot: Bot, job_id: str, data: bytes = b"fake mp4 bytes") -> Clip
     async with bot.db.transaction() as session:
         job = await job_rows.get_job(session, job_id)
         await job_rows.transition(session, job_id, JobState.RUNNING)
-        clip = Clip(
-            job_id=job_id,
-            prompt=job.prompt,
-            seed=job.seed,
-            engine="sketch",
-            duration_s=job.duration_s,
-            width=job.width,
-            height=job.height,
-            size_bytes=len(data),
-            author_id=job.author_id,
-            chat_id=job.chat_id,
-            parent_id=job.parent_clip_id,
-            blob_key=key,
-        )
+        clip = job_rows.clip_of(job, blob_key=key, size_bytes=len(data))
         session.add(clip)
         await session.flush()
         await job_rows.transition(session, job_id, JobState.DONE)

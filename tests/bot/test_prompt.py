@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import ControlCharacters, EmptyPrompt, PromptTooLong
-from bot.prompt import DialogueLine, parse_prompt
+from bot.prompt import parse_prompt
+from engine.request import Line
 
 
 def test_trims_and_folds_whitespace() -> None:
@@ -20,8 +21,8 @@ def test_extracts_mentions_once_each_in_order() -> None:
 def test_extracts_dialogue_with_and_without_speakers() -> None:
     parsed = parse_prompt('a cat says "hello" then Big Dog: “woof woof” and "  "', max_chars=200)
     assert parsed.dialogue == (
-        DialogueLine(text="hello"),
-        DialogueLine(text="woof woof", speaker="Big Dog"),
+        Line(text="hello"),
+        Line(text="woof woof", speaker="Big Dog"),
     )
 
 

@@ -19,7 +19,7 @@ from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, Job, JobState
-from storage.people import upsert_chat, upsert_user
+from tests.factories import make_job
 
 
 @dataclass
@@ -41,32 +41,8 @@ class Backend:
         return frames
 
 
-async def queued_job(db: Database, prompt: str = 'a frog says "ribbit"') -> Job:
-    async with db.transaction() as session:
-        user = await upsert_user(
-            session,
-            platform="test",
-            platform_user_id="u1",
-            display_name="Frog Fan",
-            username="frogfan",
-        )
-        chat = await upsert_chat(session, platform="test", platform_chat_id="c1")
-        assert user.id is not None and chat.id is not None
-        job = Job(
-            id=job_rows.new_job_id(),
-            prompt=prompt,
-            seed=5,
-            engine="sketch",
-            duration_s=1.0,
-            width=96,
-            height=96,
-            fps=12,
-            author_id=user.id,
-            chat_id=chat.id,
-            dialogue=[{"text": "ribbit", "speaker": None}],
-        )
-        session.add(job)
-    return job
+async def queued_job(db: Database) -> Job:
+    return await make_job(db, seed=5, width=96, height=96, fps=12)
 
 
 async def drain(events: InProcessEvents) -> list[JobEvent]:

@@ -30,9 +30,9 @@ from engine.worker import (
 from storage.blobs import BlobStore
 from storage.db import Database, connect
 from storage.migrate import upgrade
-from storage.models import Clip, Job, JobState
-from storage.people import upsert_chat, upsert_user
+from storage.models import Job, JobState
 from tests.conftest import REDIS_URL, delete_keys
+from tests.factories import make_clip, make_job
 
 
 def make_settings(prefix: str, data_dir: Path) -> Settings:
@@ -61,43 +61,8 @@ async def redis_client(redis_prefix: str) -> AsyncIterator[Redis]:
 
 async def add_job(db: Database, job_id: str, *, state: JobState, with_clip: bool) -> int | None:
     """A job row (and, if asked, its finished clip); returns the clip id."""
-    async with db.transaction() as session:
-        user = await upsert_user(session, platform="local", platform_user_id="u1", display_name="U")
-        chat = await upsert_chat(session, platform="local", platform_chat_id="c1")
-        assert user.id is not None and chat.id is not None
-        session.add(
-            Job(
-                id=job_id,
-                state=state,
-                prompt="a cat",
-                seed=1,
-                engine="sketch",
-                duration_s=1.0,
-                width=64,
-                height=64,
-                fps=4,
-                author_id=user.id,
-                chat_id=chat.id,
-            )
-        )
-        if not with_clip:
-            return None
-        clip = Clip(
-            job_id=job_id,
-            prompt="a cat",
-            seed=1,
-            engine="sketch",
-            duration_s=1.0,
-            width=64,
-            height=64,
-            size_bytes=3,
-            author_id=user.id,
-            chat_id=chat.id,
-            blob_key="k",
-        )
-        session.add(clip)
-        await session.flush()
-        return clip.id
+    job = await make_job(db, id=job_id, state=state, prompt="a cat", fps=4, dialogue=[])
+    return (await make_clip(db, job)).id if with_clip else None
 
 
 async def run_burst(settings: Settings, context: WorkerContext) -> Worker:

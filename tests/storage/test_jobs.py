@@ -10,34 +10,9 @@ from storage import deliveries
 from storage import jobs as job_rows
 from storage.db import Database
 from storage.errors import InvalidTransition, NotFound
-from storage.models import Clip, Job, JobState
-from storage.people import upsert_chat, upsert_user
-
-
-async def new_job(db: Database, **overrides: object) -> Job:
-    async with db.transaction() as session:
-        user = await upsert_user(
-            session, platform="test", platform_user_id="u1", display_name="One"
-        )
-        chat = await upsert_chat(session, platform="test", platform_chat_id="c1")
-        assert user.id is not None and chat.id is not None
-        values: dict[str, object] = dict(
-            id=job_rows.new_job_id(),
-            prompt="a frog",
-            seed=7,
-            engine="sketch",
-            duration_s=1.0,
-            width=64,
-            height=64,
-            fps=8,
-            author_id=user.id,
-            chat_id=chat.id,
-            dialogue=[{"text": "ribbit", "speaker": "Frog"}],
-        )
-        values.update(overrides)
-        job = Job(**values)  # type: ignore[arg-type]
-        session.add(job)
-    return job
+from storage.models import Job, JobState
+from storage.people import upsert_user
+from tests.factories import make_clip, make_job
 
 
 async def state_of(db: Database, job_id: str) -> Job:
@@ -51,15 +26,15 @@ async def move(db: Database, job_id: str, target: JobState, **values: object) ->
 
 
 async def test_job_round_trips_with_aware_timestamps_and_json(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     stored = await state_of(any_db, job.id)
     assert stored.state is JobState.QUEUED and stored.attempts == 0
-    assert stored.dialogue == [{"text": "ribbit", "speaker": "Frog"}]
+    assert stored.dialogue == [{"text": "ribbit", "speaker": None}]
     assert stored.created_at.tzinfo is not None
 
 
 async def test_happy_path_queued_running_done(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     assert await move(any_db, job.id, JobState.RUNNING)
     running = await state_of(any_db, job.id)
     assert running.attempts == 1 and running.started_at is not None
@@ -69,7 +44,7 @@ async def test_happy_path_queued_running_done(any_db: Database) -> None:
 
 
 async def test_a_rerun_may_claim_a_running_job_and_counts_attempts(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     assert await move(any_db, job.id, JobState.RUNNING)
     assert await move(any_db, job.id, JobState.RUNNING)
     assert (await state_of(any_db, job.id)).attempts == 2
@@ -77,7 +52,7 @@ async def test_a_rerun_may_claim_a_running_job_and_counts_attempts(any_db: Datab
 
 @pytest.mark.parametrize("final", [JobState.DONE, JobState.FAILED, JobState.CANCELLED])
 async def test_finished_jobs_do_not_move(any_db: Database, final: JobState) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     await move(any_db, job.id, JobState.RUNNING)
     assert await move(any_db, job.id, final, error="x" if final is JobState.FAILED else None)
     for target in (JobState.RUNNING, JobState.DONE, JobState.FAILED, JobState.CANCELLED):
@@ -86,13 +61,13 @@ async def test_finished_jobs_do_not_move(any_db: Database, final: JobState) -> N
 
 
 async def test_queued_cannot_jump_to_done(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     assert not await move(any_db, job.id, JobState.DONE)
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
 
 
 async def test_nothing_moves_to_queued_and_unknown_jobs_are_not_found(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     with pytest.raises(InvalidTransition):
         await move(any_db, job.id, JobState.QUEUED)
     with pytest.raises(NotFound):
@@ -100,25 +75,11 @@ async def test_nothing_moves_to_queued_and_unknown_jobs_are_not_found(any_db: Da
 
 
 async def test_failed_transaction_leaves_no_half_written_rows(any_db: Database) -> None:
-    job = await new_job(any_db)
+    job = await make_job(any_db)
     with pytest.raises(RuntimeError):
         async with any_db.transaction() as session:
             await job_rows.transition(session, job.id, JobState.RUNNING)
-            session.add(
-                Clip(
-                    job_id=job.id,
-                    prompt="p",
-                    seed=1,
-                    engine="sketch",
-                    duration_s=1,
-                    width=64,
-                    height=64,
-                    size_bytes=1,
-                    author_id=job.author_id,
-                    chat_id=job.chat_id,
-                    blob_key="k",
-                )
-            )
+            session.add(job_rows.clip_of(job, blob_key="k", size_bytes=1))
             await session.flush()
             raise RuntimeError("crash between the clip row and the commit")
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
@@ -150,23 +111,8 @@ async def test_concurrent_first_messages_make_one_user(any_db: Database) -> None
 
 
 async def test_delivery_claim_is_exclusive_and_release_reopens_it(any_db: Database) -> None:
-    job = await new_job(any_db)
-    async with any_db.transaction() as session:
-        clip = Clip(
-            job_id=job.id,
-            prompt="p",
-            seed=1,
-            engine="sketch",
-            duration_s=1,
-            width=64,
-            height=64,
-            size_bytes=1,
-            author_id=job.author_id,
-            chat_id=job.chat_id,
-            blob_key="k",
-        )
-        session.add(clip)
-        await session.flush()
+    job = await make_job(any_db)
+    clip = await make_clip(any_db, job)
     assert clip.id is not None
     key = deliveries.Target(clip_id=clip.id, platform="test", platform_chat_id="c1")
 
