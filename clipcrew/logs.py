@@ -48,3 +48,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # Access logs for every video range request drown what matters.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # alembic narrates every plugin it loads at INFO; a newcomer should see the chat's address.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
