@@ -36,13 +36,11 @@ from bot.service import Core
 from bot.types import ChatRef, ChatUser, MessageRef
 from clipcrew.app import start_services, stop_services
 from clipcrew.settings import Settings
+from engine.backends import load_backend
 from engine.channels import RedisStreamEvents
-from engine.events import EventSink, JobEvent
+from engine.jobs import WorkerContext, run_job
 from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
-from storage import jobs as job_rows
-from storage.blobs import BlobStore
-from storage.db import Database
-from storage.models import JobState
+from engine.request import EncodedClip, ProgressCallback, RenderRequest
 
 GOAL_RATIO = 0.3
 # Commands handled at once in the end-to-end run: a busy group chat, not all N in one go.
@@ -164,33 +162,25 @@ class DeliveryPort:
         return MessageRef(chat, f"c{self.clips}")
 
 
-def no_op_render(
-    db: Database, blobs: BlobStore, events: EventSink
-) -> Callable[..., Awaitable[None]]:
-    """A job function doing what `engine.jobs.run_job` does, with a few bytes for a render."""
+def no_op_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:
+    """A few bytes for a clip, distinct per job so each clip has its own blob."""
+    data = f"no-op clip {request.job_id}".encode()
+    return EncodedClip(
+        data=data,
+        width=request.width,
+        height=request.height,
+        fps=request.fps,
+        duration_s=request.duration_s,
+        has_audio=False,
+        engine="no-op",
+    )
+
+
+def real_job_function(context: WorkerContext) -> Callable[..., Awaitable[None]]:
+    """arq's job function calling the real `engine.jobs.run_job`."""
 
     async def run(ctx: dict[str, Any], job_id: str) -> None:
-        # 1. Claim the job (queued -> running), as run_job does.
-        async with db.transaction() as session:
-            claimed = await job_rows.transition(session, job_id, JobState.RUNNING)
-            job = await job_rows.get_job(session, job_id)
-            existing = await job_rows.clip_for_job(session, job_id)
-        if not claimed or existing is not None:
-            raise RuntimeError(f"job {job_id} was not runnable ({job.state})")
-        await events.publish(JobEvent(job_id=job_id, kind="started", stage="starting"))
-        # 2. The "render": a few bytes, distinct per job so each clip has its own blob.
-        data = f"no-op clip {job_id}".encode()
-        key = await asyncio.to_thread(blobs.put, data, "mp4")
-        # 3. The clip row and DONE in one transaction, as run_job's _store does.
-        async with db.transaction() as session:
-            clip = job_rows.clip_of(job, blob_key=key, size_bytes=len(data), engine="no-op")
-            session.add(clip)
-            await session.flush()
-            await job_rows.transition(session, job.id, JobState.DONE)
-        # 4. run_job's _finish: its DONE transition again (a no-op by now), then the event.
-        async with db.transaction() as session:
-            await job_rows.transition(session, job.id, JobState.DONE)
-        await events.publish(JobEvent(job_id=job_id, kind="done", fraction=1.0, clip_id=clip.id))
+        await run_job(context, job_id)
 
     return run
 
@@ -235,7 +225,15 @@ async def end_to_end(options: Options, prefix: str) -> Result:
                 async with asyncio.timeout(60 + options.jobs / 10):
                     await port.all_delivered.wait()
 
-            job = no_op_render(services.db, services.blobs, sink)
+            context = WorkerContext(
+                db=services.db,
+                blobs=services.blobs,
+                events=sink,
+                backend=load_backend("sketch"),
+                render=no_op_render,
+                owns_db=False,
+            )
+            job = real_job_function(context)
             run_s = await _drain(options, prefix, job, settled=delivered)
         finally:
             await sink.close()

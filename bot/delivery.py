@@ -13,7 +13,8 @@ from bot.types import ChatRef, MessageRef
 from engine.events import JobEvent
 from storage import deliveries
 from storage import jobs as job_rows
-from storage.models import Chat, Clip, Job, User
+from storage.batching import Batcher
+from storage.models import Chat, Clip
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +45,27 @@ class ProgressThrottle:
 
 @dataclass(frozen=True)
 class Route:
-    job: Job
+    """Where a job's replies go. Plain data, so the core can keep it from when the command
+    came in and skip the database for every progress event."""
+
+    job_id: str
     chat: ChatRef
-    author: User
-
-    @property
-    def request(self) -> MessageRef | None:
-        mid = self.job.request_message_id
-        return MessageRef(self.chat, mid) if mid else None
-
-    @property
-    def status(self) -> MessageRef | None:
-        mid = self.job.status_message_id
-        return MessageRef(self.chat, mid) if mid else None
+    author: str
+    request: MessageRef | None = None
+    status: MessageRef | None = None
 
 
 async def load_route(deps: Deps, job_id: str) -> Route:
     async with deps.db.session() as session:
         job, chat, author = await job_rows.route(session, job_id)
-    return Route(job=job, chat=chat_ref(chat), author=author)
+    ref = chat_ref(chat)
+    return Route(
+        job_id=job.id,
+        chat=ref,
+        author=f"@{author.username}" if author.username else author.display_name,
+        request=MessageRef(ref, job.request_message_id) if job.request_message_id else None,
+        status=MessageRef(ref, job.status_message_id) if job.status_message_id else None,
+    )
 
 
 def chat_ref(chat: Chat) -> ChatRef:
@@ -90,19 +93,49 @@ async def show_failure(port: ChatPort, route: Route, event: JobEvent) -> None:
         await port.post(route.chat, reply, reply_to=route.request)
 
 
-async def post_clip(deps: Deps, port: ChatPort, route: Route, event: JobEvent) -> bool:
+@dataclass(frozen=True)
+class Bookkeeping:
+    """Delivery's reads and writes, grouped across the events handled side by side (a burst of
+    finished jobs is a few transactions, not three each)."""
+
+    clips: Batcher[str, Clip | None]
+    claims: Batcher[deliveries.Target, bool]
+    sent: Batcher[tuple[deliveries.Target, str], None]
+
+    @classmethod
+    def over(cls, deps: Deps) -> Bookkeeping:
+        async def clips(job_ids: list[str]) -> list[Clip | Exception | None]:
+            async with deps.db.session() as session:
+                found = await job_rows.clips_for_jobs(session, job_ids)
+            return [found.get(job_id) for job_id in job_ids]
+
+        async def claims(targets: list[deliveries.Target]) -> list[bool | Exception]:
+            async with deps.db.transaction() as session:
+                won = await deliveries.claim_many(session, targets, claimant=deps.instance)
+            return list(won)
+
+        async def sent(items: list[tuple[deliveries.Target, str]]) -> list[Exception | None]:
+            async with deps.db.transaction() as session:
+                await deliveries.mark_sent_many(session, items)
+            return [None] * len(items)
+
+        return cls(clips=Batcher(clips), claims=Batcher(claims), sent=Batcher(sent))
+
+
+async def post_clip(
+    deps: Deps, books: Bookkeeping, port: ChatPort, route: Route, event: JobEvent
+) -> bool:
     """Post the finished clip unless it was posted already. True if this call posted it."""
-    clip = await _clip(deps, route.job.id)
+    clip = await books.clips(route.job_id)
     if clip is None or clip.deleted:
-        log.warning("done event without a live clip", extra={"job_id": route.job.id})
+        log.warning("done event without a live clip", extra={"job_id": route.job_id})
         return False
     assert clip.id is not None
     target = deliveries.Target(
         clip_id=clip.id, platform=route.chat.platform, platform_chat_id=route.chat.chat_id
     )
-    async with deps.db.transaction() as session:
-        if not await deliveries.claim(session, target, claimant=deps.instance):
-            return False
+    if not await books.claims(target):
+        return False
     try:
         video = deps.blobs.read(clip.blob_key)
         message = await port.send_clip(
@@ -112,8 +145,7 @@ async def post_clip(deps: Deps, port: ChatPort, route: Route, event: JobEvent) -
         async with deps.db.transaction() as session:
             await deliveries.release(session, target)
         raise
-    async with deps.db.transaction() as session:
-        await deliveries.mark_sent(session, target, message_id=message.message_id)
+    await books.sent((target, message.message_id))
     await _retire_status(port, route)
     return True
 
@@ -125,18 +157,13 @@ def ready(clip: Clip, route: Route) -> ClipReady:
         clip_id=clip.id,
         blob_key=clip.blob_key,
         prompt=clip.prompt,
-        author=(route.author.username and f"@{route.author.username}") or route.author.display_name,
+        author=route.author,
         width=clip.width,
         height=clip.height,
         duration_s=clip.duration_s,
         size_bytes=clip.size_bytes,
         parent_clip_id=clip.parent_id,
     )
-
-
-async def _clip(deps: Deps, job_id: str) -> Clip | None:
-    async with deps.db.session() as session:
-        return await job_rows.clip_for_job(session, job_id)
 
 
 async def _retire_status(port: ChatPort, route: Route) -> None:
@@ -148,7 +175,7 @@ async def _retire_status(port: ChatPort, route: Route) -> None:
         if port.capabilities.deletes:
             await port.delete(status)
         elif port.capabilities.edits:
-            await port.edit(status, Progress(job_id=route.job.id, percent=100, stage="done"))
+            await port.edit(status, Progress(job_id=route.job_id, percent=100, stage="done"))
     except Exception:
         # The clip is posted; a status message that lingers is cosmetic.
-        log.warning("could not retire status message", extra={"job_id": route.job.id})
+        log.warning("could not retire status message", extra={"job_id": route.job_id})

@@ -41,7 +41,7 @@ class JobRequest:
 
 
 async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded | Exception]:
-    """Create the job rows for many requests in one transaction (see bot.batching), checking
+    """Create the job rows for many requests in one transaction (see storage.batching), checking
     each author's cap on jobs in flight as it goes. One result per request, in order: the job
     and how many in-flight jobs are ahead of it, or the error that refused it."""
     cap = deps.config.max_jobs_per_user

@@ -7,7 +7,6 @@ import logging
 from functools import partial
 
 from bot import delivery
-from bot.batching import Batcher
 from bot.commands import Command, Generate, Help, Remix, Unknown
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
@@ -19,6 +18,7 @@ from bot.replies import Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
 from storage import jobs as job_rows
+from storage.batching import Batcher
 from storage.errors import NotFound
 from storage.models import Clip
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # How often a failed clip post is tried again before the event is given up (seconds between).
 POST_RETRY_DELAYS = (1.0, 5.0, 30.0)
 CHANNEL_RETRY_S = 1.0
+MAX_KEPT_ROUTES = 10_000
 
 
 class NoPort(LookupError):
@@ -38,6 +39,9 @@ class Core:
         self.deps = deps
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
+        self._books = delivery.Bookkeeping.over(deps)
+        # Where each job's replies go, kept from when its command came in (see on_event).
+        self._routes: dict[str, delivery.Route] = {}
         # A burst of commands is written in a few transactions, not one each (group commit).
         self._record: Batcher[JobRequest, Recorded] = Batcher(partial(record_jobs, deps))
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
@@ -104,6 +108,15 @@ class Core:
         try:
             status = await port.post(command.chat, queued, reply_to=command.message)
             await self._remember((queued.job_id, status))
+            self._keep_route(
+                delivery.Route(
+                    job_id=queued.job_id,
+                    chat=command.chat,
+                    author=command.author.handle,
+                    request=command.message,
+                    status=status,
+                )
+            )
             await enqueue(self.deps, queued.job_id)
         except BotError as error:
             refused = Refused(str(error))
@@ -123,20 +136,28 @@ class Core:
 
     async def on_event(self, event: JobEvent) -> None:
         """Turn one job event into replies in the chat that asked."""
-        try:
-            route = await delivery.load_route(self.deps, event.job_id)
-        except NotFound:
-            log.warning("event for an unknown job", extra={"job_id": event.job_id})
-            return
+        route = self._routes.get(event.job_id)
+        if route is None:  # a job from before a restart, or from another bot process
+            try:
+                route = await delivery.load_route(self.deps, event.job_id)
+            except NotFound:
+                log.warning("event for an unknown job", extra={"job_id": event.job_id})
+                return
         port = self.port(route.chat.platform)
         if event.kind in ("started", "progress"):
             await delivery.show_progress(port, route, event, self._throttle)
-        elif event.kind == "done":
-            self._throttle.forget(event.job_id)
-            await delivery.post_clip(self.deps, port, route, event)
+            return
+        if event.kind == "done":
+            await delivery.post_clip(self.deps, self._books, port, route, event)
         elif event.kind == "failed":
-            self._throttle.forget(event.job_id)
             await delivery.show_failure(port, route, event)
+        self._throttle.forget(event.job_id)
+        self._routes.pop(event.job_id, None)
+
+    def _keep_route(self, route: delivery.Route) -> None:
+        self._routes[route.job_id] = route
+        if len(self._routes) > MAX_KEPT_ROUTES:  # jobs whose end never came: drop the oldest
+            del self._routes[next(iter(self._routes))]
 
     async def run_events(self, source: EventSource) -> None:
         """Consume job events until cancelled. An event is acknowledged once handled, so a
@@ -149,8 +170,24 @@ class Core:
                 log.exception("reading job events failed; retrying")
                 await asyncio.sleep(CHANNEL_RETRY_S)
                 continue
-            for delivered in batch:
-                await self._consume(source, delivered)
+            await self._consume_batch(source, batch)
+
+    async def _consume_batch(self, source: EventSource, batch: list[Delivered]) -> None:
+        """Jobs are handled side by side (so their bookkeeping is shared), each job's events in
+        order; a progress event with a later event of its job in the same batch is stale."""
+        by_job: dict[str, list[Delivered]] = {}
+        for delivered in batch:
+            by_job.setdefault(delivered.event.job_id, []).append(delivered)
+
+        async def one_job(events: list[Delivered]) -> None:
+            for index, delivered in enumerate(events):
+                stale = delivered.event.kind in ("started", "progress") and index < len(events) - 1
+                if stale:
+                    await source.ack(delivered)
+                else:
+                    await self._consume(source, delivered)
+
+        await asyncio.gather(*(one_job(events) for events in by_job.values()))
 
     async def resume(self) -> int:
         """Hand every queued or running job to the queue again (after a restart an in-process

@@ -10,15 +10,18 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from engine.events import EventSink, JobEvent
+from engine.ledger import Ledger
 from engine.request import (
     Cancelled,
     EncodedClip,
     EngineError,
     Line,
+    ProgressCallback,
     RenderRequest,
     StageProgress,
 )
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Render = Callable[[RenderRequest, ProgressCallback], EncodedClip]
+
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 # Progress events are for people watching a bar: a few per second is plenty.
 PROGRESS_INTERVAL_S = 0.25
@@ -44,9 +49,16 @@ class WorkerContext:
     blobs: BlobStore
     events: EventSink
     backend: VideoBackend
+    # What turns a request into a clip; None is the pipeline over `backend`. The queue benchmark
+    # swaps in a no-op here to measure everything around rendering through this very code.
+    render: Render | None = None
     # Closed with the context when this context opened it (the worker process), not when the
     # caller lent it (`clipcrew serve` shares the bot's database).
     owns_db: bool = True
+    ledger: Ledger = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ledger", Ledger.over(self.db))
 
 
 async def build_context(
@@ -78,37 +90,30 @@ async def close_context(ctx: WorkerContext) -> None:
 
 async def run_job(ctx: WorkerContext, job_id: str) -> None:
     # 1. Claim the job; a finished or cancelled one is left alone (a duplicate delivery).
-    async with ctx.db.transaction() as session:
-        claimed = await job_rows.transition(session, job_id, JobState.RUNNING)
-        job = await job_rows.get_job(session, job_id)
-        existing = await job_rows.clip_for_job(session, job_id)
+    start = await ctx.ledger.claim(job_id)
+    claimed, existing = start.claimed, start.existing
     if existing is not None:
         # Rendered before (the worker died before reporting, or the queue delivered twice):
         # report it again; posting is idempotent on the bot's side.
-        await _finish(ctx, job, existing)
+        await _report_done(ctx, job_id, existing)
         return
-    if not claimed:
-        log.info("job not runnable", extra={"job_id": job_id, "state": str(job.state)})
+    if claimed is None:
+        log.info("job not runnable", extra={"job_id": job_id})
         return
     await ctx.events.publish(JobEvent(job_id=job_id, kind="started", stage="starting"))
     try:
         # 2. Render, encode (in a thread: the event loop keeps serving the chat meanwhile).
-        request = await _render_request(ctx, job)
-        encoded = await _generate(ctx, request)
+        encoded = await _generate(ctx, render_request(claimed))
         # 3. Store the file, then the row; a failed row write removes the orphan file.
-        clip = await _store(ctx, job, encoded)
+        clip = await _store(ctx, claimed.job, encoded)
     except Exception as exc:
         await _fail(ctx, job_id, exc)
         return
-    await _finish(ctx, job, clip)
+    await _report_done(ctx, job_id, clip)
 
 
-async def _render_request(ctx: WorkerContext, job: Job) -> RenderRequest:
-    from storage.models import User
-
-    async with ctx.db.session() as session:
-        author = await session.get(User, job.author_id)
-    name = author.display_name if author is not None else ""
+def render_request(claimed: job_rows.Claimed) -> RenderRequest:
+    job = claimed.job
     return RenderRequest(
         prompt=job.prompt,
         seed=job.seed,
@@ -117,7 +122,7 @@ async def _render_request(ctx: WorkerContext, job: Job) -> RenderRequest:
         fps=job.fps,
         duration_s=job.duration_s,
         dialogue=tuple(Line(text=d["text"], speaker=d.get("speaker")) for d in job.dialogue),
-        author=f"@{author.username}" if author is not None and author.username else name,
+        author=claimed.author,
         job_id=job.id,
     )
 
@@ -145,7 +150,10 @@ async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
         )
         pending.append(asyncio.run_coroutine_threadsafe(ctx.events.publish(event), loop))
 
-    encoded = await asyncio.to_thread(generate, request, ctx.backend, on_progress=on_progress)
+    if ctx.render is not None:
+        encoded = await asyncio.to_thread(ctx.render, request, on_progress)
+    else:
+        encoded = await asyncio.to_thread(generate, request, ctx.backend, on_progress=on_progress)
     for future in pending:
         await asyncio.wrap_future(future)
     return encoded
@@ -153,24 +161,20 @@ async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
 
 async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
     key = await asyncio.to_thread(ctx.blobs.put, encoded.data, "mp4")
+    clip = job_rows.clip_of(
+        job,
+        blob_key=key,
+        size_bytes=encoded.size_bytes,
+        engine=encoded.engine,
+        width=encoded.width,
+        height=encoded.height,
+        duration_s=encoded.duration_s,
+    )
     try:
-        async with ctx.db.transaction() as session:
-            clip = job_rows.clip_of(
-                job,
-                blob_key=key,
-                size_bytes=encoded.size_bytes,
-                engine=encoded.engine,
-                width=encoded.width,
-                height=encoded.height,
-                duration_s=encoded.duration_s,
-            )
-            session.add(clip)
-            await session.flush()
-            await job_rows.transition(session, job.id, JobState.DONE)
+        return await ctx.ledger.store(clip)
     except Exception:
         await _drop_orphan(ctx, key)
         raise
-    return clip
 
 
 async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
@@ -183,11 +187,9 @@ async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
         ctx.blobs.delete(key)
 
 
-async def _finish(ctx: WorkerContext, job: Job, clip: Clip) -> None:
-    async with ctx.db.transaction() as session:
-        await job_rows.transition(session, job.id, JobState.DONE)
-    await ctx.events.publish(JobEvent(job_id=job.id, kind="done", fraction=1.0, clip_id=clip.id))
-    log.info("job done", extra={"job_id": job.id, "clip_id": clip.id, "bytes": clip.size_bytes})
+async def _report_done(ctx: WorkerContext, job_id: str, clip: Clip) -> None:
+    await ctx.events.publish(JobEvent(job_id=job_id, kind="done", fraction=1.0, clip_id=clip.id))
+    log.info("job done", extra={"job_id": job_id, "clip_id": clip.id, "bytes": clip.size_bytes})
 
 
 async def _fail(ctx: WorkerContext, job_id: str, exc: Exception) -> None:

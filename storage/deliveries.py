@@ -9,12 +9,15 @@ that is never posted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Clip, Delivery, DeliveryState, utcnow
+
+DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -28,43 +31,97 @@ class Target:
 
 async def claim(session: AsyncSession, target: Target, *, claimant: str) -> bool:
     """True if the caller should post the clip now."""
-    existing = await _find(session, target)
-    if existing is None:
-        try:
-            async with session.begin_nested():
-                session.add(
-                    Delivery(
-                        clip_id=target.clip_id,
-                        platform=target.platform,
-                        platform_chat_id=target.platform_chat_id,
-                        claimed_by=claimant,
-                    )
-                )
-                await session.flush()
-            return True
-        except IntegrityError:
-            return False
-    if existing.state is DeliveryState.SENDING and existing.claimed_by != claimant:
-        existing.claimed_by = claimant
-        session.add(existing)
-        await session.flush()
-        return True
-    return False
+    return (await claim_many(session, [target], claimant=claimant))[0]
+
+
+async def claim_many(session: AsyncSession, targets: list[Target], *, claimant: str) -> list[bool]:
+    """Claim many posts in one statement; per target, True if the caller should post it now.
+    A target named twice is claimed once (the first)."""
+    unique = list(dict.fromkeys(targets))
+    now = utcnow()
+    rows = [
+        {
+            "clip_id": t.clip_id,
+            "platform": t.platform,
+            "platform_chat_id": t.platform_chat_id,
+            "state": DeliveryState.SENDING,
+            "claimed_by": claimant,
+            "created_at": now,
+        }
+        for t in unique
+    ]
+    # INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows that came back are the new claims.
+    statement = (
+        _dialect_insert(session)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["clip_id", "platform", "platform_chat_id"])
+        .returning(DELIVERIES.c.clip_id, DELIVERIES.c.platform, DELIVERIES.c.platform_chat_id)
+    )
+    won = {Target(*row) for row in (await session.exec(statement)).all()}
+    for target in unique:
+        if target not in won and await _take_over(session, target, claimant):
+            won.add(target)
+    results = []
+    for target in targets:
+        results.append(target in won)
+        won.discard(target)
+    return results
+
+
+async def _take_over(session: AsyncSession, target: Target, claimant: str) -> bool:
+    # Taken before: only a SENDING claim of another (earlier) process may be taken over.
+    taken_over = await session.exec(
+        _where(update(DELIVERIES), target)
+        .where(DELIVERIES.c.state == DeliveryState.SENDING, DELIVERIES.c.claimed_by != claimant)
+        .values(claimed_by=claimant)
+    )
+    return bool(taken_over.rowcount)
 
 
 async def mark_sent(session: AsyncSession, target: Target, *, message_id: str) -> None:
-    delivery = await _find(session, target)
-    if delivery is None:
-        delivery = Delivery(
-            clip_id=target.clip_id,
-            platform=target.platform,
-            platform_chat_id=target.platform_chat_id,
+    await mark_sent_many(session, [(target, message_id)])
+
+
+async def mark_sent_many(session: AsyncSession, sent: list[tuple[Target, str]]) -> None:
+    """Record the platform messages that now show claimed clips (one executemany)."""
+    statement = (
+        update(DELIVERIES)
+        .where(
+            DELIVERIES.c.clip_id == bindparam("t_clip"),
+            DELIVERIES.c.platform == bindparam("t_platform"),
+            DELIVERIES.c.platform_chat_id == bindparam("t_chat"),
         )
-    delivery.state = DeliveryState.SENT
-    delivery.platform_message_id = message_id
-    delivery.sent_at = utcnow()
-    session.add(delivery)
-    await session.flush()
+        .values(
+            state=DeliveryState.SENT,
+            platform_message_id=bindparam("t_message"),
+            sent_at=bindparam("t_at"),
+        )
+    )
+    now = utcnow()
+    await session.exec(
+        statement,
+        params=[
+            {
+                "t_clip": t.clip_id,
+                "t_platform": t.platform,
+                "t_chat": t.platform_chat_id,
+                "t_message": message_id,
+                "t_at": now,
+            }
+            for t, message_id in sent
+        ],
+    )
+
+
+def _dialect_insert(session: AsyncSession) -> Any:
+    # ON CONFLICT is spelled the same on both, but lives in each dialect's own insert().
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(DELIVERIES)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(DELIVERIES)
 
 
 async def release(session: AsyncSession, target: Target) -> None:
@@ -96,6 +153,14 @@ async def clip_at_message(
         )
     )
     return (await session.exec(query)).first()
+
+
+def _where(statement: Any, target: Target) -> Any:
+    return statement.where(
+        DELIVERIES.c.clip_id == target.clip_id,
+        DELIVERIES.c.platform == target.platform,
+        DELIVERIES.c.platform_chat_id == target.platform_chat_id,
+    )
 
 
 async def _find(session: AsyncSession, target: Target) -> Delivery | None:

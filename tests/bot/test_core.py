@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -169,6 +170,7 @@ async def deliver(bot: Bot, clip: Clip, message_id: str) -> None:
     async with bot.db.transaction() as session:
         assert clip.id is not None
         target = deliveries.Target(clip.id, CHAT.platform, CHAT.chat_id)
+        assert await deliveries.claim(session, target, claimant="an earlier bot")
         await deliveries.mark_sent(session, target, message_id=message_id)
 
 
@@ -294,3 +296,32 @@ async def test_resume_hands_unfinished_jobs_to_the_queue_again(bot: Bot) -> None
     restarted = make_bot(bot.db, bot.blobs)  # a new process: its queue starts empty
     assert await restarted.core.resume() == 2
     assert restarted.queue.enqueued == [b.job_id, c.job_id]
+
+
+async def test_a_batch_of_events_skips_stale_progress_and_acks_everything(bot: Bot) -> None:
+    from engine.channels import InProcessEvents
+
+    first = await bot.core.handle(sora("one", who=1))
+    second = await bot.core.handle(sora("two", who=2))
+    assert isinstance(first, Queued) and isinstance(second, Queued)
+    clip = await finish(bot, first.job_id)
+    events = InProcessEvents()
+    for event in (
+        JobEvent(job_id=first.job_id, kind="started"),
+        JobEvent(job_id=second.job_id, kind="progress", stage="rendering", fraction=0.2),
+        JobEvent(job_id=first.job_id, kind="progress", stage="rendering", fraction=0.5),
+        JobEvent(job_id=second.job_id, kind="progress", stage="encoding", fraction=0.8),
+        JobEvent(job_id=first.job_id, kind="done", clip_id=clip.id),
+    ):
+        await events.publish(event)
+    consumer = asyncio.create_task(bot.core.run_events(events))
+    async with asyncio.timeout(10):
+        while not bot.port.of("clip") or events.unacked:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    consumer.cancel()
+    # The first job's progress was stale by the time its clip was ready: no edit for it; the
+    # second job shows its newest progress only.
+    edits = [(e.message_id, e.reply.percent) for e in bot.port.of("edit")]
+    second_status = bot.port.of("post")[1].message_id
+    assert edits == [(second_status, 80)]
+    assert len(bot.port.of("clip")) == 1

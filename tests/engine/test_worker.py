@@ -121,7 +121,7 @@ async def test_enqueued_job_runs_engine_jobs_and_its_event_reaches_the_bot(
     settings: Settings, sqlite_db: Database, blobs: BlobStore, redis_client: Redis
 ):
     # A job whose clip exists already: run_job reports it done again without rendering.
-    clip_id = await add_job(sqlite_db, "job-1", state=JobState.RUNNING, with_clip=True)
+    clip_id = await add_job(sqlite_db, "job-1", state=JobState.DONE, with_clip=True)
     prefix = settings.redis_prefix
     sink = RedisStreamEvents.from_url(REDIS_URL, prefix=prefix, consumer="worker")
     bot = RedisStreamEvents.from_url(REDIS_URL, prefix=prefix, consumer="bot-a")

@@ -84,7 +84,7 @@ async def test_failed_transaction_leaves_no_half_written_rows(any_db: Database) 
             raise RuntimeError("crash between the clip row and the commit")
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
     async with any_db.session() as session:
-        assert await job_rows.clip_for_job(session, job.id) is None
+        assert await job_rows.clips_for_jobs(session, [job.id]) == {}
 
 
 async def test_upsert_user_is_one_row_and_follows_renames(any_db: Database) -> None:
@@ -137,3 +137,22 @@ async def test_delivery_claim_is_exclusive_and_release_reopens_it(any_db: Databa
         )
         assert found is not None and found.id == clip.id
         assert await deliveries.sent_count(session, clip.id) == 1
+
+
+async def test_claim_many_claims_each_target_once(any_db: Database) -> None:
+    job = await make_job(any_db)
+    clip = await make_clip(any_db, job)
+    assert clip.id is not None
+    a = deliveries.Target(clip.id, "test", "c1")
+    b = deliveries.Target(clip.id, "test", "c2")
+    async with any_db.transaction() as session:
+        assert await deliveries.claim_many(session, [a, b, a], claimant="bot") == [
+            True,
+            True,
+            False,
+        ]
+    async with any_db.transaction() as session:
+        await deliveries.mark_sent_many(session, [(a, "m1")])
+    async with any_db.transaction() as session:
+        # a is sent: nobody again; b is mid-upload by "bot": another process may take it over.
+        assert await deliveries.claim_many(session, [a, b], claimant="bot-2") == [False, True]

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bot.batching import Batcher
+from storage.batching import Batcher
 
 
 async def test_concurrent_calls_share_batches_and_keep_their_own_results() -> None:
