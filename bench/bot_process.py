@@ -75,7 +75,9 @@ def main() -> None:
         ("bot + Redis", "bot", args.redis),
         ("serve, embedded", "serve", None),
     ):
-        starts, rss, heavy = [], [], set()
+        # The first start creates the database (alembic runs); every later one, the usual
+        # restart, finds it up to date. Both are reported.
+        firsts, restarts, rss, heavy = [], [], [], set()
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as folder:
                 env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
@@ -86,16 +88,17 @@ def main() -> None:
                 )
                 if redis:
                     env["REDIS_URL"] = redis
-                s, r, h = one_run(command, env)
-                starts.append(s)
-                rss.append(r)
-                heavy.update(h)
+                for attempt in range(2):
+                    s, r, h = one_run(command, env)
+                    (firsts if attempt == 0 else restarts).append(s)
+                    rss.append(r)
+                    heavy.update(h)
         print(
-            f"{label:16} start {statistics.median(starts):.2f} s (min {min(starts):.2f}), "
+            f"{label:16} restart {statistics.median(restarts):.2f} s "
+            f"(first start {statistics.median(firsts):.2f} s), "
             f"RSS {statistics.median(rss):.0f} MB; heavy modules loaded: "
             f"{sorted(heavy) or 'none'} (goal < {GOAL_START_S:.0f} s, < {GOAL_RSS_MB:.0f} MB)"
         )
-
 
 if __name__ == "__main__":
     main()
