@@ -107,3 +107,27 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
         client = Redis.from_url(REDIS_URL)
         await delete_keys(client, redis_prefix)
         await client.aclose()
+
+
+@pytest.mark.redis
+async def test_serve_with_redis_runs_an_arq_worker_in_the_same_process(
+    tmp_path: Path, redis_prefix: str
+) -> None:
+    settings = settings_for(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
+    port = RecordingPort()
+    services = await start_services(settings, local_chat=False, worker=True, ports=[port])
+    try:
+        queued = await services.core.handle(
+            Generate(
+                prompt="a dog on a skateboard", author=person(), chat=CHAT, message=message("m1")
+            )
+        )
+        assert isinstance(queued, Queued)
+        await wait_for_clips(port)
+    finally:
+        await stop_services(services)
+        client = Redis.from_url(REDIS_URL)
+        await delete_keys(client, redis_prefix)
+        await client.aclose()
+    [clip] = port.of("clip")
+    assert isinstance(clip.reply, ClipReady) and clip.reply.prompt == "a dog on a skateboard"
