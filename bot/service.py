@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from functools import partial
 
@@ -40,6 +41,8 @@ class Core:
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
         self._books = delivery.Bookkeeping.over(deps)
+        self._idle = asyncio.Event()
+        self._idle.set()
         # Where each job's replies go, kept from when its command came in (see on_event).
         self._routes: dict[str, delivery.Route] = {}
         # A burst of commands is written in a few transactions, not one each (group commit).
@@ -161,7 +164,10 @@ class Core:
 
     async def run_events(self, source: EventSource) -> None:
         """Consume job events until cancelled. An event is acknowledged once handled, so a
-        restart re-reads whatever was in hand; posting is idempotent, so nothing shows twice."""
+        restart re-reads whatever was in hand; posting is idempotent, so nothing shows twice.
+
+        Cancel it through `stop_events()`: a batch in hand is finished first, since cancelling
+        in the middle of a database call leaves the connection half-used."""
         while True:
             try:
                 batch = await source.read(block_ms=1000)
@@ -170,7 +176,22 @@ class Core:
                 log.exception("reading job events failed; retrying")
                 await asyncio.sleep(CHANNEL_RETRY_S)
                 continue
-            await self._consume_batch(source, batch)
+            self._idle.clear()
+            try:
+                await self._consume_batch(source, batch)
+            finally:
+                self._idle.set()
+
+    async def stop_events(self, consumer: asyncio.Task[None]) -> None:
+        """Stop `run_events` between batches (reading is safe to cancel, handling is not)."""
+        while not consumer.done():
+            await self._idle.wait()
+            await asyncio.sleep(0)  # let a batch that just arrived begin, or the read resume
+            if self._idle.is_set():
+                consumer.cancel()
+                break
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer
 
     async def _consume_batch(self, source: EventSource, batch: list[Delivered]) -> None:
         """Jobs are handled side by side (so their bookkeeping is shared), each job's events in

@@ -129,6 +129,8 @@ async def _start_local_chat(services: Services) -> None:
 
 async def stop_services(services: Services) -> None:
     for task in services._tasks:
+        if task.get_name() == "events":
+            await services.core.stop_events(task)
         task.cancel()
     for task in services._tasks:
         with contextlib.suppress(asyncio.CancelledError):
