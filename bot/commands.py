@@ -36,6 +36,26 @@ class Remix:
 
 
 @dataclass(frozen=True)
+class Reroll:
+    """The same prompt as an existing clip with a new seed (a Reroll button)."""
+
+    author: ChatUser
+    chat: ChatRef
+    parent_clip_id: int
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True)
+class DeleteClip:
+    """Take a clip down everywhere it was posted. Only its author may (cameo owners later)."""
+
+    author: ChatUser
+    chat: ChatRef
+    clip_id: int
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True)
 class Help:
     author: ChatUser
     chat: ChatRef
@@ -52,4 +72,4 @@ class Unknown:
     message: MessageRef | None = None
 
 
-Command = Generate | Remix | Help | Unknown
+Command = Generate | Remix | Reroll | DeleteClip | Help | Unknown

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.deps import Deps
 from bot.errors import EngineUnavailable, TooManyJobs
-from bot.prompt import ParsedPrompt
+from bot.prompt import ParsedPrompt, extract_dialogue
 from bot.types import ChatRef, ChatUser, MessageRef
 from storage import jobs as job_rows
 from storage.models import Clip, JobState
@@ -38,6 +38,8 @@ class JobRequest:
     message: MessageRef | None
     parent: Clip | None = None
     seed: int | None = None
+    # Same prompt as the parent, new seed (a Reroll button), rather than a change on top of it.
+    reroll: bool = False
 
 
 async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded | Exception]:
@@ -90,7 +92,11 @@ def new_job(deps: Deps, request: JobRequest, *, author_id: int, chat_id: int) ->
     config = deps.config
     return job_rows.NewJob(
         prompt=combined_prompt(request),
-        dialogue=[{"text": line.text, "speaker": line.speaker} for line in request.prompt.dialogue],
+        # From the whole prompt: a remix keeps the parent's lines and adds its own.
+        dialogue=[
+            {"text": line.text, "speaker": line.speaker}
+            for line in extract_dialogue(combined_prompt(request))
+        ],
         seed=pick_seed(deps, request),
         engine=config.engine,
         duration_s=config.duration_s,
@@ -105,16 +111,18 @@ def new_job(deps: Deps, request: JobRequest, *, author_id: int, chat_id: int) ->
 
 
 def combined_prompt(request: JobRequest) -> str:
-    """A remix keeps the parent's scene and adds the change on top."""
+    """A remix keeps the parent's scene and adds the change on top; a reroll keeps it as is."""
     if request.parent is None:
         return request.prompt.text
+    if request.reroll:
+        return request.parent.prompt
     return f"{request.parent.prompt} · remix: {request.prompt.text}"
 
 
 def pick_seed(deps: Deps, request: JobRequest) -> int:
     if request.seed is not None:
         return request.seed
-    if request.parent is not None:
+    if request.parent is not None and not request.reroll:
         return request.parent.seed
     return deps.new_seed()
 

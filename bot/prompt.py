@@ -39,9 +39,13 @@ def parse_prompt(raw: str, *, max_chars: int) -> ParsedPrompt:
     if len(text) > max_chars:
         raise PromptTooLong(len(text), max_chars)
     mentions = tuple(dict.fromkeys(m.rstrip(".") for m in _MENTION.findall(text)))
-    dialogue = tuple(
+    return ParsedPrompt(text=text, mentions=mentions, dialogue=extract_dialogue(text))
+
+
+def extract_dialogue(text: str) -> tuple[Line, ...]:
+    """The quoted lines of a prompt, in order, with their speakers where named."""
+    return tuple(
         Line(text=m["text"].strip(), speaker=m["speaker"])
         for m in _DIALOGUE.finditer(text)
         if m["text"].strip()
     )
-    return ParsedPrompt(text=text, mentions=mentions, dialogue=dialogue)

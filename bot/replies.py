@@ -91,4 +91,13 @@ class Usage:
         )
 
 
-Reply = Queued | Progress | ClipReady | Failed | Refused | Usage
+@dataclass(frozen=True)
+class Deleted:
+    clip_id: int
+
+    @property
+    def text(self) -> str:
+        return f"🗑️ Clip #{self.clip_id} was deleted."
+
+
+Reply = Queued | Progress | ClipReady | Failed | Refused | Usage | Deleted

@@ -8,12 +8,13 @@ import logging
 from functools import partial
 
 from bot import delivery
-from bot.commands import Command, Generate, Help, Remix, Unknown
+from bot.commands import Command, DeleteClip, Generate, Help, Remix, Reroll, Unknown
+from bot.deletion import delete_clip
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
 from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
 from bot.ports import ChatPort, Notice
-from bot.prompt import parse_prompt
+from bot.prompt import ParsedPrompt, parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
@@ -65,13 +66,16 @@ class Core:
     async def handle(self, command: Command) -> Reply:
         """Answer a command through its platform's port; returns the first reply posted."""
         port = self.port(command.chat.platform)
+        if isinstance(command, DeleteClip):
+            # Answered to the person who pressed Delete (an alert), not posted in the chat.
+            return await delete_clip(self.deps, command, self._ports)
         reply = await self._decide(command)
         if isinstance(reply, Queued):
             return await self._queue(port, command, reply)
         await port.post(command.chat, reply, reply_to=command.message)
         return reply
 
-    async def _decide(self, command: Command) -> Notice:
+    async def _decide(self, command: Generate | Remix | Reroll | Help | Unknown) -> Notice:
         """Validation and bookkeeping that need no posting: a Queued reply, or why not."""
         if isinstance(command, Help):
             return Usage(self.deps.config.command)
@@ -91,8 +95,18 @@ class Core:
             remix_of=recorded.parent_clip_id,
         )
 
-    async def _request(self, command: Generate | Remix) -> JobRequest:
+    async def _request(self, command: Generate | Remix | Reroll) -> JobRequest:
         parent: Clip | None
+        if isinstance(command, Reroll):
+            parent = await parent_by_id(self.deps, command.parent_clip_id)
+            return JobRequest(
+                prompt=ParsedPrompt(text=parent.prompt),
+                author=command.author,
+                chat=command.chat,
+                message=command.message,
+                parent=parent,
+                reroll=True,
+            )
         if isinstance(command, Remix):
             parent = await parent_by_id(self.deps, command.parent_clip_id)
         else:

@@ -82,6 +82,7 @@ async def start_services(
             core.attach(port)
         if local_chat:
             await _start_local_chat(services)
+        await _start_chat_platforms(services)
         services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
         await core.resume()
         if run_worker_here and settings.redis_url is not None:
@@ -125,6 +126,19 @@ async def _start_local_chat(services: Services) -> None:
     )
     services._closers.append(runner.cleanup)
     services.local_chat_url = url
+
+
+async def _start_chat_platforms(services: Services) -> None:
+    """Each platform whose token is set; each adapter attaches its port and returns its stop."""
+    settings = services.settings
+    if settings.telegram_token is not None:
+        from adapters.telegram import start_telegram
+
+        services._closers.append(await start_telegram(services.core, services.blobs, settings))
+    if settings.discord_token is not None:
+        from adapters.discord import start_discord
+
+        services._closers.append(await start_discord(services.core, services.blobs, settings))
 
 
 async def stop_services(services: Services) -> None:

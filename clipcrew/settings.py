@@ -6,11 +6,13 @@ migration note.
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import normalise_url
@@ -38,6 +40,29 @@ class Settings(BaseSettings):
     job_timeout_s: int = Field(default=600, ge=1, validation_alias="CLIPCREW_JOB_TIMEOUT")
     # Namespaces the Redis keys so that several deployments (or tests) can share one server.
     redis_prefix: str = Field(default="clipcrew", validation_alias="CLIPCREW_REDIS_PREFIX")
+    # Signs button payloads; unset, a random one is made once and kept in the data folder.
+    secret: SecretStr | None = Field(default=None, validation_alias="CLIPCREW_SECRET")
+
+    # Telegram (adapters/telegram): started when TELEGRAM_TOKEN is set.
+    telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org/bot", validation_alias="TELEGRAM_API_BASE"
+    )
+    telegram_file_api_base: str = Field(
+        default="https://api.telegram.org/file/bot", validation_alias="TELEGRAM_FILE_API_BASE"
+    )
+    telegram_webhook_url: str | None = Field(default=None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
+
+    # Discord (adapters/discord): started when DISCORD_TOKEN is set.
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10", validation_alias="DISCORD_API_BASE"
+    )
+    discord_gateway_url: str | None = Field(default=None, validation_alias="DISCORD_GATEWAY_URL")
+    discord_guild_ids: str = Field(default="", validation_alias="DISCORD_GUILD_IDS")
 
     @field_validator("command")
     @classmethod
@@ -61,6 +86,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'clipcrew.db').resolve()}"
+
+    def secret_bytes(self) -> bytes:
+        """CLIPCREW_SECRET, or the random one kept in the data folder (made on first use)."""
+        if self.secret is not None:
+            return self.secret.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
 
     @property
     def blob_dir(self) -> Path:

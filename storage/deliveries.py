@@ -170,3 +170,11 @@ async def _find(session: AsyncSession, target: Target) -> Delivery | None:
         Delivery.platform_chat_id == target.platform_chat_id,
     )
     return (await session.exec(query)).first()
+
+
+async def messages_of(session: AsyncSession, clip_id: int) -> list[tuple[str, str, str]]:
+    """Every platform message that shows a clip: (platform, chat id, message id)."""
+    query = select(
+        Delivery.platform, Delivery.platform_chat_id, Delivery.platform_message_id
+    ).where(Delivery.clip_id == clip_id, Delivery.state == DeliveryState.SENT)
+    return [(p, c, m) for p, c, m in (await session.exec(query)).all() if m is not None]

@@ -59,3 +59,15 @@ def test_logs_never_show_passwords_or_tokens() -> None:
     record.telegram_token = "123:ABC"
     line = JsonFormatter().format(record)
     assert "pw@" not in line and "123:ABC" not in line and '"telegram_token": "***"' in line
+
+
+def test_the_button_secret_is_made_once_and_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CLIPCREW_SECRET", raising=False)
+    monkeypatch.setenv("CLIPCREW_DATA_DIR", str(tmp_path))
+    first = Settings(_env_file=None).secret_bytes()  # type: ignore[call-arg]
+    assert len(first) == 64 and (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    assert Settings(_env_file=None).secret_bytes() == first  # type: ignore[call-arg]
+    monkeypatch.setenv("CLIPCREW_SECRET", "from-the-environment")
+    assert Settings(_env_file=None).secret_bytes() == b"from-the-environment"  # type: ignore[call-arg]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from bot.commands import Generate, Help, Remix, Unknown
+from bot.commands import DeleteClip, Generate, Help, Remix, Reroll, Unknown
 from bot.deps import BotConfig, Deps
-from bot.replies import ClipReady, Failed, Progress, Queued, Refused, Usage
+from bot.replies import ClipReady, Deleted, Failed, Progress, Queued, Refused, Usage
 from bot.service import Core
 from engine.events import JobEvent
 from storage import deliveries
@@ -325,3 +325,53 @@ async def test_a_batch_of_events_skips_stale_progress_and_acks_everything(bot: B
     second_status = bot.port.of("post")[1].message_id
     assert edits == [(second_status, 80)]
     assert len(bot.port.of("clip")) == 1
+
+
+async def test_reroll_keeps_the_prompt_and_dialogue_with_a_new_seed(bot: Bot) -> None:
+    queued = await bot.core.handle(sora('a cat says "hello"'))
+    assert isinstance(queued, Queued)
+    parent = await finish(bot, queued.job_id)
+    assert parent.id is not None
+    reroll = await bot.core.handle(Reroll(author=person(2), chat=CHAT, parent_clip_id=parent.id))
+    assert isinstance(reroll, Queued) and reroll.remix_of == parent.id
+    job = next(j for j in await jobs(bot.db) if j.id == reroll.job_id)
+    assert job.prompt == parent.prompt and job.seed != parent.seed
+    assert job.dialogue == [{"text": "hello", "speaker": None}]
+
+
+async def test_remix_keeps_the_parents_dialogue_and_adds_its_own(bot: Bot) -> None:
+    queued = await bot.core.handle(sora('Cat: "hello"'))
+    assert isinstance(queued, Queued)
+    parent = await finish(bot, queued.job_id)
+    assert parent.id is not None
+    remix = await bot.core.handle(
+        Remix(prompt='Dog: "woof"', author=person(2), chat=CHAT, parent_clip_id=parent.id)
+    )
+    assert isinstance(remix, Queued)
+    job = next(j for j in await jobs(bot.db) if j.id == remix.job_id)
+    assert [d["speaker"] for d in job.dialogue] == ["Cat", "Dog"]
+
+
+async def test_only_the_author_may_delete_and_the_clip_goes_everywhere(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id)
+    assert clip.id is not None
+    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
+    [posted] = bot.port.of("clip")
+
+    refused = await bot.core.handle(DeleteClip(author=person(2), chat=CHAT, clip_id=clip.id))
+    assert isinstance(refused, Refused) and "Only the person who made" in refused.text
+    assert bot.blobs.exists(clip.blob_key)
+
+    deleted = await bot.core.handle(DeleteClip(author=person(1), chat=CHAT, clip_id=clip.id))
+    assert isinstance(deleted, Deleted) and deleted.clip_id == clip.id
+    assert posted.message_id in [d.message_id for d in bot.port.of("delete")]
+    assert not bot.blobs.exists(clip.blob_key)
+    async with bot.db.session() as session:
+        row = await session.get(Clip, clip.id)
+        assert row is not None and row.deleted
+    again = await bot.core.handle(DeleteClip(author=person(1), chat=CHAT, clip_id=clip.id))
+    assert isinstance(again, Refused) and "already gone" in again.text
+    # Nothing of the deletion was posted into the chat: the adapter shows it to the presser.
+    assert not any(isinstance(s.reply, (Deleted, Refused)) for s in bot.port.of("post"))
