@@ -100,5 +100,6 @@ def main() -> None:
             f"{sorted(heavy) or 'none'} (goal < {GOAL_START_S:.0f} s, < {GOAL_RSS_MB:.0f} MB)"
         )
 
+
 if __name__ == "__main__":
     main()

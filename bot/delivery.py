@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
 
 from bot.deps import Deps
-from bot.ports import ChatPort
+from bot.ports import ChatPort, UploadTooLarge
 from bot.replies import ClipReady, Failed, Progress
 from bot.types import ChatRef, MessageRef
 from engine.events import JobEvent
+from engine.fit import fit_clip
 from storage import deliveries
 from storage import jobs as job_rows
 from storage.batching import Batcher
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # A person waiting for a clip wants to see movement, not every percent: 5 % steps are plenty.
 MIN_PERCENT_STEP = 5
+# A platform that keeps refusing a clip for its size gets three ever smaller tries.
+FIT_ATTEMPTS = 3
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 
 
@@ -137,10 +141,7 @@ async def post_clip(
     if not await books.claims(target):
         return False
     try:
-        video = deps.blobs.read(clip.blob_key)
-        message = await port.send_clip(
-            route.chat, ready(clip, route), video, reply_to=route.request
-        )
+        message = await _send_fitted(port, route, clip, deps.blobs.read(clip.blob_key))
     except BaseException:
         async with deps.db.transaction() as session:
             await deliveries.release(session, target)
@@ -150,7 +151,28 @@ async def post_clip(
     return True
 
 
-def ready(clip: Clip, route: Route) -> ClipReady:
+async def _send_fitted(port: ChatPort, route: Route, clip: Clip, video: bytes) -> MessageRef:
+    """Send the clip, re-encoded under the platform's limit first when it is over it, and again
+    smaller if the platform still refuses it for its size."""
+    limit = port.capabilities.max_upload_bytes
+    for _ in range(FIT_ATTEMPTS):
+        if limit is not None and len(video) > limit:
+            video = await asyncio.to_thread(fit_clip, video, limit)
+        try:
+            return await port.send_clip(
+                route.chat, ready(clip, route, size_bytes=len(video)), video, reply_to=route.request
+            )
+        except UploadTooLarge as refused:
+            smaller = int(len(video) * 0.8)
+            limit = min(refused.limit_bytes or smaller, smaller)
+            log.info(
+                "platform refused the clip's size",
+                extra={"job_id": route.job_id, "bytes": len(video)},
+            )
+    raise UploadTooLarge(limit)
+
+
+def ready(clip: Clip, route: Route, *, size_bytes: int | None = None) -> ClipReady:
     assert clip.id is not None
     return ClipReady(
         job_id=clip.job_id,
@@ -161,7 +183,7 @@ def ready(clip: Clip, route: Route) -> ClipReady:
         width=clip.width,
         height=clip.height,
         duration_s=clip.duration_s,
-        size_bytes=clip.size_bytes,
+        size_bytes=clip.size_bytes if size_bytes is None else size_bytes,
         parent_clip_id=clip.parent_id,
     )
 

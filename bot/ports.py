@@ -25,6 +25,15 @@ class Capabilities:
 Notice = Queued | Progress | Failed | Refused | Usage
 
 
+class UploadTooLarge(Exception):
+    """Raised by `send_clip` when the platform refused the file for its size (e.g. HTTP 413);
+    the core re-encodes the clip smaller and tries again."""
+
+    def __init__(self, limit_bytes: int | None = None) -> None:
+        super().__init__(f"upload refused as too large (limit {limit_bytes or 'unknown'})")
+        self.limit_bytes = limit_bytes
+
+
 class ChatPort(Protocol):
     """One per platform. The core calls it; the adapter renders."""
 
@@ -48,5 +57,6 @@ class ChatPort(Protocol):
     async def send_clip(
         self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
     ) -> MessageRef:
-        """Post the finished clip; returns the message that shows it (replies to it remix)."""
+        """Post the finished clip; returns the message that shows it (replies to it remix).
+        Raises UploadTooLarge when the platform turns the file down for its size."""
         ...

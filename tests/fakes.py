@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.ports import Capabilities, Notice
+from bot.ports import Capabilities, Notice, UploadTooLarge
 from bot.replies import ClipReady
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -28,6 +28,8 @@ class RecordingPort:
     capabilities: Capabilities = field(default_factory=Capabilities)
     sent: list[Sent] = field(default_factory=list)
     fail_clip_uploads: int = 0
+    # Refuse this many uploads as too large, the way a platform's HTTP 413 does.
+    refuse_as_too_large: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def post(
@@ -46,6 +48,9 @@ class RecordingPort:
     async def send_clip(
         self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
     ) -> MessageRef:
+        if self.refuse_as_too_large:
+            self.refuse_as_too_large -= 1
+            raise UploadTooLarge(None)
         if self.fail_clip_uploads:
             self.fail_clip_uploads -= 1
             raise ConnectionError("upload failed")

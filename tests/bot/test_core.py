@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot.commands import DeleteClip, Generate, Help, Remix, Reroll, Unknown
 from bot.deps import BotConfig, Deps
+from bot.ports import Capabilities
 from bot.replies import ClipReady, Deleted, Failed, Progress, Queued, Refused, Usage
 from bot.service import Core
 from engine.events import JobEvent
@@ -65,9 +66,10 @@ async def jobs(db: Database) -> list[Job]:
         return list((await session.exec(select(Job))).all())
 
 
-async def finish(bot: Bot, job_id: str, data: bytes = b"fake mp4 bytes") -> Clip:
-    """What the worker would leave behind for a finished job."""
-    key = bot.blobs.put(data + job_id.encode(), "mp4")
+async def finish(bot: Bot, job_id: str, data: bytes | None = None) -> Clip:
+    """What the worker would leave behind for a finished job (bytes of its own unless given)."""
+    data = data if data is not None else f"stand-in clip for {job_id}".encode()
+    key = bot.blobs.put(data, "mp4")
     async with bot.db.transaction() as session:
         job = await job_rows.get_job(session, job_id)
         await job_rows.transition(session, job_id, JobState.RUNNING)
@@ -375,3 +377,39 @@ async def test_only_the_author_may_delete_and_the_clip_goes_everywhere(bot: Bot)
     assert isinstance(again, Refused) and "already gone" in again.text
     # Nothing of the deletion was posted into the chat: the adapter shows it to the presser.
     assert not any(isinstance(s.reply, (Deleted, Refused)) for s in bot.port.of("post"))
+
+
+@pytest.fixture(scope="module")
+def real_mp4() -> bytes:
+    from engine.backends import load_backend
+    from engine.pipeline import generate
+    from tests.engine.factories import small_request
+
+    return generate(small_request(duration_s=2.0), load_backend("sketch")).data
+
+
+async def test_a_clip_over_the_platform_limit_is_fitted_before_sending(
+    sqlite_db: Database, blobs: BlobStore, real_mp4: bytes
+) -> None:
+    bot = make_bot(sqlite_db, blobs)
+    bot.port.capabilities = Capabilities(max_upload_bytes=len(real_mp4) * 8 // 10)
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id, data=real_mp4)
+    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
+    [posted] = bot.port.of("clip")
+    assert posted.video is not None and len(posted.video) <= len(real_mp4) * 8 // 10
+    assert posted.reply.size_bytes == len(posted.video)
+
+
+async def test_a_413_from_the_platform_means_smaller_and_again(
+    sqlite_db: Database, blobs: BlobStore, real_mp4: bytes
+) -> None:
+    bot = make_bot(sqlite_db, blobs)
+    bot.port.refuse_as_too_large = 1
+    queued = await bot.core.handle(sora("a frog"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id, data=real_mp4)
+    await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
+    [posted] = bot.port.of("clip")
+    assert posted.video is not None and len(posted.video) < len(bot.blobs.read(clip.blob_key))
