@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--width", type=int, default=None)
     generate.add_argument("--height", type=int, default=None)
     generate.add_argument("--fps", type=int, default=None)
+    generate.add_argument("--frames", type=int, default=None, help="model engines: frame count")
+    generate.add_argument("--steps", type=int, default=None, help="model engines: denoising steps")
     generate.add_argument("--author", default="you")
     generate.set_defaults(run=_generate)
 

@@ -15,22 +15,26 @@ BAR_WIDTH = 30
 
 
 def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.backends import load_backend
+    from engine.backends import load_configured_backend
     from engine.pipeline import generate
 
     try:
         parsed = parse_prompt(args.prompt, max_chars=settings.max_prompt_chars)
+        fps = args.fps or settings.clip_fps
         request = RenderRequest(
             prompt=parsed.text,
             seed=args.seed if args.seed is not None else secrets.randbelow(2**31 - 1),
             width=args.width or settings.clip_width,
             height=args.height or settings.clip_height,
-            fps=args.fps or settings.clip_fps,
-            duration_s=args.seconds or settings.clip_seconds,
+            fps=fps,
+            # A frame count, where given, is the length; seconds are for the sketch engine.
+            duration_s=args.frames / fps if args.frames else args.seconds or settings.clip_seconds,
             dialogue=parsed.dialogue,
             author=args.author,
+            frames=args.frames,
+            steps=args.steps,
         )
-        clip = generate(request, load_backend(settings.engine), on_progress=_bar)
+        clip = generate(request, load_configured_backend(settings), on_progress=_bar)
     except (BotError, EngineError) as error:
         print(f"\nclipcrew: {error}", file=sys.stderr)
         return 2

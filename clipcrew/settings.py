@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     # Signs button payloads; unset, a random one is made once and kept in the data folder.
     secret: SecretStr | None = Field(default=None, validation_alias="CLIPCREW_SECRET")
 
+    # The diffusers engine (CLIPCREW_ENGINE=diffusers).
+    video_model: str | None = Field(default=None, validation_alias="CLIPCREW_VIDEO_MODEL")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", validation_alias="CLIPCREW_DEVICE"
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        default="auto", validation_alias="CLIPCREW_DTYPE"
+    )
+    cpu_offload: bool = Field(default=False, validation_alias="CLIPCREW_CPU_OFFLOAD")
+    vae_tiling: bool = Field(default=False, validation_alias="CLIPCREW_VAE_TILING")
+
     # Telegram (adapters/telegram): started when TELEGRAM_TOKEN is set.
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_base: str = Field(

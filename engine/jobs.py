@@ -65,12 +65,12 @@ async def build_context(
     settings: Settings, *, events: EventSink | None = None, db: Database | None = None
 ) -> WorkerContext:
     """Open what a worker needs and load the backend once: models stay resident."""
-    from engine.backends import load_backend
+    from engine.backends import load_configured_backend
     from engine.channels import make_events
 
     if events is None:
         events, _ = make_events(settings)
-    backend = await asyncio.to_thread(load_backend, settings.engine)
+    backend = await asyncio.to_thread(load_configured_backend, settings)
     return WorkerContext(
         db=db or connect(settings.db_url),
         blobs=BlobStore(settings.blob_dir),

@@ -40,9 +40,15 @@ class RenderRequest:
     author: str = ""
     # Written into the MP4's metadata as provenance.
     job_id: str = ""
+    # Model engines count in frames and denoising steps; None takes the length from duration_s
+    # and the steps from the model family's default.
+    frames: int | None = None
+    steps: int | None = None
 
     @property
     def frame_count(self) -> int:
+        if self.frames is not None:
+            return self.frames
         return max(1, round(self.duration_s * self.fps))
 
     @property

@@ -135,7 +135,7 @@ def test_a_backend_breaking_its_contract_is_an_engine_error() -> None:
 def test_unknown_and_missing_engines() -> None:
     with pytest.raises(BadRequest, match="'veo'"):
         load_backend("veo")
-    with pytest.raises(EngineError, match="not installed") as raised:
+    with pytest.raises(EngineError, match="CLIPCREW_VIDEO_MODEL") as raised:
         load_backend("diffusers")
     assert not isinstance(raised.value, BadRequest)
 

@@ -1,0 +1,120 @@
+"""A diffusers text-to-video pipeline as a video backend. torch and diffusers are imported here
+only, inside the worker; the pipeline loads once and stays resident for every job after."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.diffusion.families import Family, check_request, family_of
+from engine.request import Cancelled, EngineError, RenderRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DiffusionOptions:
+    # A local folder or a hub id: both go through DiffusionPipeline.from_pretrained.
+    model: str
+    device: str = "auto"  # auto: CUDA where present, otherwise the CPU
+    dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on the CPU
+    cpu_offload: bool = False
+    vae_tiling: bool = False
+
+
+class DiffusersBackend:
+    name = "diffusers"
+
+    def __init__(self, pipeline: Any, family: Family, device: str) -> None:
+        self.pipeline = pipeline
+        self.family = family
+        self.device = device
+
+    @classmethod
+    def load(cls, options: DiffusionOptions) -> DiffusersBackend:
+        import torch
+        from diffusers import DiffusionPipeline
+
+        device = _device(options.device, torch)
+        dtype = _dtype(options.dtype, device, torch)
+        try:
+            pipeline = DiffusionPipeline.from_pretrained(options.model, dtype=dtype)  # type: ignore[no-untyped-call]
+        except (OSError, ValueError) as error:
+            raise EngineError(
+                f"Could not load the video model {options.model!r}: {error}"
+            ) from error
+        family = family_of(pipeline)
+        if options.cpu_offload and device == "cuda":
+            pipeline.enable_model_cpu_offload()
+        else:
+            pipeline.to(device)
+        if options.vae_tiling and hasattr(pipeline.vae, "enable_tiling"):
+            pipeline.vae.enable_tiling()
+        pipeline.set_progress_bar_config(disable=True)
+        log.info(
+            "video model loaded",
+            extra={"family": family.name, "device": device, "dtype": str(dtype)},
+        )
+        return cls(pipeline, family, device)
+
+    def render_frames(
+        self, request: RenderRequest, on_progress: Callable[[int, int], None]
+    ) -> np.ndarray:
+        import torch
+
+        # 1. Check inputs against the family's limits.
+        check_request(request, self.family)
+        steps = request.steps or self.family.steps
+        cancelled = False
+
+        # 2. Progress and cancellation through the one step callback.
+        def on_step_end(pipe: Any, index: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            nonlocal cancelled
+            try:
+                on_progress(index + 1, steps)
+            except Cancelled:
+                cancelled = True
+                pipe._interrupt = True  # diffusers' own stop flag: ends after this step
+            return kwargs
+
+        # 3. Denoise; the same seed on the same device gives the same frames.
+        output = self.pipeline(
+            prompt=request.prompt,
+            num_frames=request.frame_count,
+            height=request.height,
+            width=request.width,
+            num_inference_steps=steps,
+            guidance_scale=self.family.guidance,
+            generator=torch.Generator(device=self.device).manual_seed(request.seed),
+            output_type="np",
+            callback_on_step_end=on_step_end,
+        )
+        if cancelled:
+            raise Cancelled("The clip was cancelled.")
+        # 4. Frames come back as floats in [0, 1], shaped (batch, frames, height, width, 3).
+        frames = np.asarray(output.frames[0])
+        return np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _device(wanted: str, torch: Any) -> str:
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise EngineError("CLIPCREW_DEVICE is cuda, but this machine has no CUDA device.")
+    return wanted
+
+
+def _dtype(wanted: str, device: str, torch: Any) -> Any:
+    if wanted == "auto":
+        return torch.bfloat16 if device == "cuda" else torch.float32
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
+            wanted
+        ]
+    except KeyError:
+        message = f"CLIPCREW_DTYPE must be float32, bfloat16 or float16, not {wanted!r}."
+        raise EngineError(message) from None
