@@ -4,6 +4,7 @@ only, inside the worker; the pipeline loads once and stays resident for every jo
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ class DiffusersBackend:
         self.pipeline = pipeline
         self.family = family
         self.device = device
+        # One denoising at a time on the device; with CLIPCREW_WORKER_CONCURRENCY=2 the next
+        # job denoises while the previous one's sound, checks and encoding run on the CPU.
+        self._device_lock = threading.Lock()
 
     @classmethod
     def load(cls, options: DiffusionOptions) -> DiffusersBackend:
@@ -64,8 +68,6 @@ class DiffusersBackend:
     def render_frames(
         self, request: RenderRequest, on_progress: Callable[[int, int], None]
     ) -> np.ndarray:
-        import torch
-
         # 1. Check inputs against the family's limits.
         check_request(request, self.family)
         steps = request.steps or self.family.steps
@@ -82,7 +84,18 @@ class DiffusersBackend:
             return kwargs
 
         # 3. Denoise; the same seed on the same device gives the same frames.
-        output = self.pipeline(
+        with self._device_lock:
+            output = self._denoise(request, steps, on_step_end)
+        if cancelled:
+            raise Cancelled("The clip was cancelled.")
+        # 4. Frames come back as floats in [0, 1], shaped (batch, frames, height, width, 3).
+        frames = np.asarray(output.frames[0])
+        return np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def _denoise(self, request: RenderRequest, steps: int, on_step_end: Any) -> Any:
+        import torch
+
+        return self.pipeline(
             prompt=request.prompt,
             num_frames=request.frame_count,
             height=request.height,
@@ -93,11 +106,6 @@ class DiffusersBackend:
             output_type="np",
             callback_on_step_end=on_step_end,
         )
-        if cancelled:
-            raise Cancelled("The clip was cancelled.")
-        # 4. Frames come back as floats in [0, 1], shaped (batch, frames, height, width, 3).
-        frames = np.asarray(output.frames[0])
-        return np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _device(wanted: str, torch: Any) -> str:

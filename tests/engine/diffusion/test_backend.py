@@ -102,3 +102,27 @@ def test_missing_model_setting_and_unloadable_model_are_readable_errors(tmp_path
         load_backend("diffusers", None)
     with pytest.raises(EngineError, match="Could not load the video model"):
         load_backend("diffusers", DiffusionOptions(model=str(tmp_path / "nothing-here")))
+
+
+def test_two_jobs_never_denoise_at_once_on_one_device(backend: DiffusersBackend) -> None:
+    import threading
+
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def count(step: int, steps: int) -> None:
+        nonlocal inside, most
+        with guard:
+            inside += 1 if step == 1 else 0
+            most = max(most, inside)
+            inside -= 1 if step == steps else 0
+
+    threads = [
+        threading.Thread(target=backend.render_frames, args=(request(seed=s), count))
+        for s in (1, 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
