@@ -134,7 +134,13 @@ async def _start_chat_platforms(services: Services) -> None:
     if settings.telegram_token is not None:
         from adapters.telegram import start_telegram
 
-        services._closers.append(await start_telegram(services.core, services.blobs, settings))
+        stop = await start_telegram(
+            services.core,
+            services.blobs,
+            settings,
+            webhook_listen=settings.telegram_webhook_listen,
+        )
+        services._closers.append(stop)
     if settings.discord_token is not None:
         from adapters.discord import start_discord
 

@@ -50,3 +50,7 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # alembic narrates every plugin it loads at INFO; a newcomer should see the chat's address.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx (under python-telegram-bot) logs every request URL at INFO, and Telegram's URLs
+    # carry the bot token.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
+    # Where the webhook server listens (behind your TLS proxy); TELEGRAM_WEBHOOK_URL is public.
+    telegram_webhook_listen: str = Field(
+        default="0.0.0.0:8443", validation_alias="TELEGRAM_WEBHOOK_LISTEN"
+    )
 
     # Discord (adapters/discord): started when DISCORD_TOKEN is set.
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")

@@ -1,0 +1,7 @@
+"""Telegram: /sora in groups and private chats through python-telegram-bot, with a live status
+message, the clip as a streaming video, and Remix / Reroll / Delete buttons."""
+
+from adapters.telegram.app import build_application, start_telegram
+from adapters.telegram.port import PLATFORM, TelegramPort
+
+__all__ = ["PLATFORM", "TelegramPort", "build_application", "start_telegram"]

@@ -1,0 +1,166 @@
+"""Updates → commands → the core. Each handler is short: parse, build the command, hand it to
+the core; the core posts its replies through the port. Button presses are answered here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update, User
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.helpers import mention_html
+
+from adapters.telegram.convert import (
+    REMIX_PROMPT,
+    KnownUsers,
+    chat_ref,
+    chat_user,
+    message_ref,
+    remix_target,
+)
+from bot.callbacks import BadButton, verify
+from bot.commands import Command, DeleteClip, Generate, Remix, Reroll, Unknown
+from bot.ports import ChatPort
+from bot.text_commands import parse_command
+from bot.types import ChatUser
+
+log = logging.getLogger(__name__)
+
+# Entry points that later issues fill; until then they say so rather than pretend.
+COMING_SOON = {
+    "cameo": "🚧 /cameo is coming soon: you will be able to record a cameo and appear in clips.",
+    "feed": "🚧 /feed is coming soon: a feed of the latest clips from your chats.",
+}
+
+
+class Core(Protocol):
+    """What the adapter needs of `bot.service.Core`."""
+
+    def attach(self, port: ChatPort) -> None: ...
+
+    async def handle(self, command: Command) -> Any: ...
+
+
+@dataclass
+class Handlers:
+    core: Core
+    secret: bytes
+    command: str
+    known: KnownUsers = field(default_factory=KnownUsers)
+
+    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        only_messages = filters.UpdateType.MESSAGE  # edits of old commands are not new commands
+        application.add_handler(MessageHandler(only_messages & filters.COMMAND, self.on_command))
+        application.add_handler(
+            MessageHandler(
+                only_messages & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply
+            )
+        )
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_error_handler(self.on_error)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None or message.from_user is None or message.text is None:
+            return
+        self.known.saw(message.from_user)
+        replied = message.reply_to_message
+        command = parse_command(
+            message.text,
+            command_name=self.command,
+            author=chat_user(message.from_user),
+            chat=chat_ref(message.chat),
+            message=message_ref(message),
+            reply_to=message_ref(replied) if replied else None,
+            bot_username=context.bot.username,
+        )
+        if command is None:
+            return  # ordinary chat, or a command for another bot
+        if isinstance(command, Unknown) and command.name in COMING_SOON:
+            await message.reply_text(COMING_SOON[command.name])
+            return
+        if isinstance(command, Generate):
+            command = self._as_remix(command, replied, context.bot.id) or command
+            command = _with_mentions(command, self.known.mentions(message))
+        await self.core.handle(command)
+
+    async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A plain reply to one of our Remix prompts is the prompt of that remix."""
+        message = update.message
+        if message is None or message.from_user is None or message.text is None:
+            return
+        self.known.saw(message.from_user)
+        clip_id = remix_target(message.reply_to_message, bot_id=context.bot.id)
+        if clip_id is None:
+            return  # a reply to something else: chat, not a command
+        await self.core.handle(
+            Remix(
+                prompt=message.text,
+                author=chat_user(message.from_user),
+                chat=chat_ref(message.chat),
+                parent_clip_id=clip_id,
+                message=message_ref(message),
+            )
+        )
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or query.message is None or query.data is None:
+            return
+        chat = chat_ref(query.message.chat)
+        try:
+            button = verify(query.data, chat_id=chat.chat_id, secret=self.secret)
+        except BadButton as error:
+            await query.answer(str(error), show_alert=True)
+            return
+        author = chat_user(query.from_user)
+        clip_message = message_ref(query.message)
+        if button.action == "delete":
+            verdict = await self.core.handle(DeleteClip(author, chat, button.clip_id, clip_message))
+            await query.answer(verdict.text, show_alert=True)
+        elif button.action == "reroll":
+            await query.answer("🎲 Rerolling…")
+            await self.core.handle(Reroll(author, chat, button.clip_id, clip_message))
+        else:
+            await query.answer()
+            await self._ask_for_remix(query.message, query.from_user, button.clip_id)
+
+    @staticmethod
+    async def _ask_for_remix(clip: MaybeInaccessibleMessage, user: User, clip_id: int) -> None:
+        """A ForceReply prompt under the clip; the reply to it is the remix (see on_reply)."""
+        await clip.get_bot().send_message(
+            chat_id=clip.chat.id,
+            text=REMIX_PROMPT.format(clip_id=clip_id, who=mention_html(user.id, user.full_name)),
+            parse_mode=ParseMode.HTML,
+            # Selective: the reply box opens for the person mentioned in the text, not everyone.
+            reply_markup=ForceReply(selective=True, input_field_placeholder="What should change?"),
+            reply_parameters=ReplyParameters(
+                message_id=clip.message_id, allow_sending_without_reply=True
+            ),
+        )
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # One route for every handler's failure; the exception text never holds the token.
+        log.error("telegram: handling an update failed", exc_info=context.error)
+
+    @staticmethod
+    def _as_remix(command: Generate, replied: Any, bot_id: int) -> Remix | None:
+        """`/sora <change>` sent as a reply to a Remix prompt means the same as a plain reply."""
+        clip_id = remix_target(replied, bot_id=bot_id)
+        if clip_id is None:
+            return None
+        return Remix(command.prompt, command.author, command.chat, clip_id, command.message)
+
+
+def _with_mentions(command: Generate | Remix, mentions: tuple[ChatUser, ...]) -> Generate | Remix:
+    if isinstance(command, Remix) or not mentions:
+        return command
+    return replace(command, mentions=mentions)

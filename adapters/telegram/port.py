@@ -1,0 +1,139 @@
+"""The core's way into Telegram: `bot.ports.ChatPort` for platform "telegram", over PTB's Bot."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyParameters,
+)
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, NetworkError
+
+from bot.callbacks import Action, Button, sign
+from bot.ports import Capabilities, Notice, UploadTooLarge
+from bot.replies import ClipReady, Progress
+from bot.types import ChatRef, MessageRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+# Bots may upload 50 MB through the public Bot API (a self-hosted Bot API server takes 2 GB).
+MAX_UPLOAD_BYTES = 50 * 1000 * 1000
+# Telegram tolerates about one message a second per chat and 20 a minute per group, edits
+# included; a progress bar is not worth spending that on more often than every 3 s.
+MIN_EDIT_INTERVAL_S = 3.0
+MAX_TRACKED_CHATS = 10_000
+# A clip upload can take a while on a slow link; PTB's default write timeout is 5 s.
+UPLOAD_TIMEOUT_S = 120.0
+BUTTONS: tuple[tuple[str, Action], ...] = (
+    ("🎨 Remix", "remix"),
+    ("🎲 Reroll", "reroll"),
+    ("🗑️ Delete", "delete"),
+)
+
+
+class TelegramPort:
+    platform = PLATFORM
+    capabilities = Capabilities(
+        edits=True,
+        deletes=True,
+        max_upload_bytes=MAX_UPLOAD_BYTES,
+        min_edit_interval_s=MIN_EDIT_INTERVAL_S,
+    )
+
+    def __init__(self, bot: Bot, *, secret: bytes) -> None:
+        self.bot = bot
+        self.secret = secret
+        # The core throttles edits per job; two jobs in one chat would still edit twice as
+        # often, so progress edits are also spaced per chat (monotonic time of the last one).
+        self._last_edit: dict[str, float] = {}
+
+    async def post(
+        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        sent = await self.bot.send_message(
+            chat_id=int(chat.chat_id), text=reply.text, reply_parameters=_in_reply_to(reply_to)
+        )
+        return MessageRef(chat, str(sent.message_id))
+
+    async def edit(self, message: MessageRef, reply: Notice) -> None:
+        if isinstance(reply, Progress) and not self._may_edit(message.chat.chat_id):
+            return  # a skipped progress step is invisible; a flood-wait is not
+        try:
+            await self.bot.edit_message_text(
+                text=reply.text,
+                chat_id=int(message.chat.chat_id),
+                message_id=int(message.message_id),
+            )
+        except BadRequest as error:
+            # Same text again, or a status message someone deleted: nothing left to show.
+            log.info("telegram: edit skipped", extra={"reason": error.message})
+
+    async def delete(self, message: MessageRef) -> None:
+        await self.bot.delete_message(
+            chat_id=int(message.chat.chat_id), message_id=int(message.message_id)
+        )
+
+    async def send_clip(
+        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        try:
+            sent = await self.bot.send_video(
+                chat_id=int(chat.chat_id),
+                video=InputFile(video, filename=f"clip-{clip.clip_id}.mp4"),
+                supports_streaming=True,
+                width=clip.width,
+                height=clip.height,
+                duration=max(1, round(clip.duration_s)),
+                caption=clip.text[: MessageLimit.CAPTION_LENGTH],
+                reply_markup=self.keyboard(chat, clip.clip_id),
+                reply_parameters=_in_reply_to(reply_to),
+                write_timeout=UPLOAD_TIMEOUT_S,
+            )
+        except NetworkError as error:
+            # PTB has no exception class for 413; its message ends with the status code.
+            if "(413)" in error.message or "too large" in error.message.lower():
+                raise UploadTooLarge(None) from error
+            raise
+        return MessageRef(chat, str(sent.message_id))
+
+    def keyboard(self, chat: ChatRef, clip_id: int) -> InlineKeyboardMarkup:
+        """Remix / Reroll / Delete; the payloads are signed for this chat (bot.callbacks)."""
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        label,
+                        callback_data=sign(
+                            Button(action, clip_id), chat_id=chat.chat_id, secret=self.secret
+                        ),
+                    )
+                    for label, action in BUTTONS
+                ]
+            ]
+        )
+
+    def _may_edit(self, chat_id: str) -> bool:
+        now = time.monotonic()
+        last = self._last_edit.get(chat_id)
+        if last is not None and now - last < MIN_EDIT_INTERVAL_S:
+            return False
+        self._last_edit[chat_id] = now
+        if len(self._last_edit) > MAX_TRACKED_CHATS:  # forget chats whose spacing has passed
+            self._last_edit = {
+                chat: at for chat, at in self._last_edit.items() if now - at < MIN_EDIT_INTERVAL_S
+            }
+        return True
+
+
+def _in_reply_to(message: MessageRef | None) -> ReplyParameters | None:
+    if message is None:
+        return None
+    # The command may have been deleted meanwhile; the answer is still worth posting.
+    return ReplyParameters(message_id=int(message.message_id), allow_sending_without_reply=True)

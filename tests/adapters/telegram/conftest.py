@@ -1,0 +1,60 @@
+"""Fixtures: the Bot API emulator, and clipcrew's real services started against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clipcrew.app import Services, start_services, stop_services
+from clipcrew.settings import Settings
+from tests.adapters.telegram.emulator import TOKEN, BotApi
+
+Start = Callable[..., Awaitable[Services]]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApi]:
+    emulator = BotApi()
+    await emulator.start()
+    yield emulator
+    await emulator.close()
+
+
+def telegram_settings(tmp_path: Path, api: BotApi, **env: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        CLIPCREW_DATA_DIR=tmp_path,
+        CLIPCREW_CLIP_WIDTH=128,
+        CLIPCREW_CLIP_HEIGHT=128,
+        CLIPCREW_CLIP_SECONDS=1,
+        CLIPCREW_CLIP_FPS=12,
+        CLIPCREW_LOCAL_CHAT="127.0.0.1:0",
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=api.api_base,
+        TELEGRAM_FILE_API_BASE=api.file_base,
+    )
+    values.update(env)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def stop_bot(api: BotApi, services: Services) -> None:
+    # The parked getUpdates is let go first, or stopping waits out its long-poll timeout.
+    await api.drain(True)
+    try:
+        await stop_services(services)
+    finally:
+        await api.drain(False)
+
+
+@pytest.fixture
+async def bot(
+    api: BotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Services]:
+    """`clipcrew serve` with Telegram on: real core, in-process queue, sketch engine."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    services = await start_services(telegram_settings(tmp_path, api), local_chat=False)
+    yield services
+    await stop_bot(api, services)
