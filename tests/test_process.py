@@ -11,6 +11,7 @@ HEAVY = ["torch", "diffusers", "transformers", "insightface", "onnxruntime", "cv
 def test_bot_process_imports_no_heavy_modules() -> None:
     code = (
         "import sys, clipcrew.cli, clipcrew.app, bot.service, adapters.local.server, "
+        "adapters.telegram, adapters.discord, "
         "engine.queues, engine.channels, engine.jobs\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )

@@ -1,0 +1,8 @@
+"""The Discord adapter: slash commands, buttons, a context menu and modals through discord.py.
+`start_discord` is what `clipcrew serve` and `clipcrew bot` call when DISCORD_TOKEN is set."""
+
+from adapters.discord.client import ClipcrewClient
+from adapters.discord.port import CannotDM, DiscordPort, DmButton
+from adapters.discord.start import start_discord
+
+__all__ = ["CannotDM", "ClipcrewClient", "DiscordPort", "DmButton", "start_discord"]

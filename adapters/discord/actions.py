@@ -1,0 +1,148 @@
+"""What each interaction does: parse it, build the core's command, `await core.handle(...)`.
+The port renders whatever the core answers; only Delete's answer comes back here (it is shown
+to the presser alone)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import discord
+
+from adapters.discord.port import PLATFORM, DiscordPort
+from adapters.discord.views import RemixModal, signed_payloads
+from bot.callbacks import BadButton, Button, sign, verify
+from bot.commands import Command, DeleteClip, Generate, Help, Remix, Reroll
+from bot.ports import ChatPort
+from bot.types import ChatRef, ChatUser
+
+log = logging.getLogger(__name__)
+
+NOT_A_CLIP = "That isn't one of my clips. Use “Remix clip” on a clip I posted."
+COMING_SOON = "{what} are coming soon. For now: /{command} <what should happen>."
+
+
+class Core(Protocol):
+    """What the adapter needs of `bot.service.Core`."""
+
+    def attach(self, port: ChatPort) -> None: ...
+
+    async def handle(self, command: Command) -> Any: ...
+
+
+def chat_of(interaction: discord.Interaction) -> ChatRef:
+    channel = interaction.channel
+    title = getattr(channel, "name", None) or ""
+    return ChatRef(platform=PLATFORM, chat_id=str(interaction.channel_id), title=title)
+
+
+def user_of(interaction: discord.Interaction) -> ChatUser:
+    user = interaction.user
+    return ChatUser(
+        platform=PLATFORM, user_id=str(user.id), display_name=user.display_name, username=user.name
+    )
+
+
+class Actions:
+    def __init__(self, core: Core, port: DiscordPort, *, secret: bytes, command: str) -> None:
+        self.core = core
+        self.port = port
+        self.secret = secret
+        self.command = command
+
+    # Slash and context-menu commands --------------------------------------------------------
+
+    async def generate(
+        self, interaction: discord.Interaction, prompt: str, seed: int | None
+    ) -> None:
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat)
+        await self.core.handle(
+            Generate(
+                prompt=prompt, author=user_of(interaction), chat=chat, message=request, seed=seed
+            )
+        )
+
+    async def help(self, interaction: discord.Interaction) -> None:
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat, ephemeral=True)
+        await self.core.handle(Help(author=user_of(interaction), chat=chat, message=request))
+
+    async def coming_soon(self, interaction: discord.Interaction, what: str) -> None:
+        text = COMING_SOON.format(what=what, command=self.command)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def remix_from_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Remix clip" context menu: the target's own buttons say which clip it is."""
+        chat_id = str(interaction.channel_id)
+        for payload in signed_payloads(message):
+            try:
+                button = verify(payload, chat_id=chat_id, secret=self.secret)
+            except BadButton:
+                continue
+            await self._open_remix(interaction, button.clip_id)
+            return
+        await interaction.response.send_message(NOT_A_CLIP, ephemeral=True)
+
+    # Buttons and the modal ------------------------------------------------------------------
+
+    async def on_clip_button(self, interaction: discord.Interaction, payload: str) -> None:
+        button = await self._verified(interaction, payload)
+        if button is None:
+            return
+        if button.action == "remix":
+            await self._open_remix(interaction, button.clip_id)
+        elif button.action == "reroll":
+            chat = chat_of(interaction)
+            request = await self.port.begin(interaction, chat)
+            await self.core.handle(
+                Reroll(
+                    author=user_of(interaction),
+                    chat=chat,
+                    parent_clip_id=button.clip_id,
+                    message=request,
+                )
+            )
+        else:
+            await self._delete(interaction, button.clip_id)
+
+    async def on_remix_submit(
+        self, interaction: discord.Interaction, payload: str, prompt: str
+    ) -> None:
+        button = await self._verified(interaction, payload)
+        if button is None:
+            return
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat)
+        await self.core.handle(
+            Remix(
+                prompt=prompt,
+                author=user_of(interaction),
+                chat=chat,
+                parent_clip_id=button.clip_id,
+                message=request,
+            )
+        )
+
+    async def _open_remix(self, interaction: discord.Interaction, clip_id: int) -> None:
+        payload = sign(
+            Button("remix", clip_id), chat_id=str(interaction.channel_id), secret=self.secret
+        )
+        await interaction.response.send_modal(RemixModal(payload))
+
+    async def _delete(self, interaction: discord.Interaction, clip_id: int) -> None:
+        # Deleting touches storage and every message showing the clip: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        answer = await self.core.handle(
+            DeleteClip(author=user_of(interaction), chat=chat_of(interaction), clip_id=clip_id)
+        )
+        await interaction.edit_original_response(content=answer.text)
+
+    async def _verified(self, interaction: discord.Interaction, payload: str) -> Button | None:
+        try:
+            return verify(payload, chat_id=str(interaction.channel_id), secret=self.secret)
+        except BadButton as error:
+            await interaction.response.send_message(str(error), ephemeral=True)
+            return None

@@ -1,0 +1,53 @@
+"""The slash commands and the "Remix clip" context menu. The function signature is the command:
+Discord shows the typed parameters, `describe` texts and docstrings to the person typing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from discord import Interaction, Message, app_commands
+
+from adapters.discord.actions import Actions
+
+# What the database and every engine's generator take (31 bits).
+MAX_SEED = 2**31 - 2
+
+
+def build_commands(
+    actions: Actions, *, command: str
+) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
+    @app_commands.command(name=command)
+    @app_commands.describe(
+        prompt='What should happen. Put dialogue in quotes: a cat DJ says "drop the beat"',
+        seed="Same prompt and seed, same clip (optional)",
+    )
+    async def generate(
+        interaction: Interaction,
+        prompt: str,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+    ) -> None:
+        """Make a short video with sound from a prompt."""
+        await actions.generate(interaction, prompt, seed)
+
+    # Cameo autocomplete belongs to the cameo issue, which adds the option and its choices.
+
+    @app_commands.command(name="help")
+    async def help_(interaction: Interaction) -> None:
+        """How to make and remix clips."""
+        await actions.help(interaction)
+
+    @app_commands.command(name="cameo")
+    async def cameo(interaction: Interaction) -> None:
+        """Put yourself in clips (coming soon)."""
+        await actions.coming_soon(interaction, "Cameos")
+
+    @app_commands.command(name="feed")
+    async def feed(interaction: Interaction) -> None:
+        """Browse the latest clips (coming soon)."""
+        await actions.coming_soon(interaction, "Feeds")
+
+    @app_commands.context_menu(name="Remix clip")
+    async def remix_clip(interaction: Interaction, message: Message) -> None:
+        await actions.remix_from_message(interaction, message)
+
+    return [generate, help_, cameo, feed, remix_clip]

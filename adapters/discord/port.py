@@ -1,0 +1,256 @@
+"""The core's way into Discord: `bot.ports.ChatPort` for platform "discord".
+
+A command arrives as an interaction, acknowledged at once with a deferred "thinking" response.
+That response *is* the status message: the Queued notice and the progress bar are edits of it,
+and the clip is a followup. An interaction token lives 15 minutes; past ~14, or when Discord
+says the token is gone (10062, 50027), the clip goes out as an ordinary channel message that
+mentions the author instead, so it is never lost.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import discord
+
+from adapters.discord.views import clip_view, link_view
+from bot.errors import BotError
+from bot.ports import Capabilities, Notice, UploadTooLarge
+from bot.replies import ClipReady, Refused, Usage
+from bot.types import ChatRef, MessageRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+# Discord's upload limit on a server without boosts; an interaction tells the real one.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+# The token lives 15 minutes; a minute's margin covers a slow upload.
+TOKEN_LIFETIME_S = 14 * 60
+# Unknown interaction, invalid webhook token: both mean the interaction is no longer ours.
+DEAD_TOKEN_CODES = frozenset({10062, 50027})
+CANNOT_DM = 50007
+# Interactions older than this are forgotten (far past the token's life).
+FORGET_AFTER_S = 20 * 60
+REQUEST_PREFIX = "interaction"
+
+
+class CannotDM(BotError):
+    """The person does not accept direct messages from the bot (Discord error 50007)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(
+            "I can't send that person a direct message: they don't accept DMs from this server."
+        )
+        self.user_id = user_id
+
+
+@dataclass(frozen=True)
+class DmButton:
+    label: str
+    custom_id: str
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary
+
+
+@dataclass
+class Pending:
+    """An interaction we may still answer through its token."""
+
+    interaction: discord.Interaction
+    ephemeral: bool
+    started: float
+
+
+def request_ref(chat: ChatRef, interaction: discord.Interaction) -> MessageRef:
+    """The command's "message": the interaction, plus its author so that a clip posted after
+    a restart (the interaction long forgotten) can still mention them."""
+    return MessageRef(chat, f"{REQUEST_PREFIX}:{interaction.id}:{interaction.user.id}")
+
+
+def author_of(request: MessageRef | None) -> str | None:
+    if request is None or not request.message_id.startswith(f"{REQUEST_PREFIX}:"):
+        return None
+    return request.message_id.rpartition(":")[2] or None
+
+
+class DiscordPort:
+    platform = PLATFORM
+    # Discord tolerates more, but a progress bar edited more often than every 2 s is noise and
+    # spends the channel's rate limit.
+    capabilities = Capabilities(
+        edits=True, deletes=True, max_upload_bytes=DEFAULT_UPLOAD_LIMIT, min_edit_interval_s=2.0
+    )
+
+    def __init__(
+        self,
+        client: discord.Client,
+        secret: bytes,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.secret = secret
+        self.clock = clock
+        self._pending: dict[str, Pending] = {}
+        # Status message id -> request key, so edits go through the interaction's token.
+        self._statuses: dict[str, str] = {}
+        # Per channel, the upload limit its last interaction reported.
+        self._limits: dict[str, int] = {}
+
+    # Interactions ---------------------------------------------------------------------------
+
+    async def begin(
+        self, interaction: discord.Interaction, chat: ChatRef, *, ephemeral: bool = False
+    ) -> MessageRef:
+        """Acknowledge within Discord's 3 s and remember the interaction for the replies."""
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        self._forget_old()
+        request = request_ref(chat, interaction)
+        self._pending[request.message_id] = Pending(interaction, ephemeral, self.clock())
+        self._limits[chat.chat_id] = interaction.filesize_limit
+        return request
+
+    def _live(self, key: str | None) -> Pending | None:
+        """The interaction behind a request key, while its token is still safe to use."""
+        pending = self._pending.get(key) if key else None
+        if pending is None or self.clock() - pending.started > TOKEN_LIFETIME_S:
+            return None
+        return pending
+
+    def _forget_old(self) -> None:
+        now = self.clock()
+        for key, pending in list(self._pending.items()):
+            if now - pending.started > FORGET_AFTER_S:
+                del self._pending[key]
+        live = set(self._pending)
+        self._statuses = {k: v for k, v in self._statuses.items() if v in live}
+
+    # ChatPort -------------------------------------------------------------------------------
+
+    async def post(
+        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        key = reply_to.message_id if reply_to else None
+        pending = self._live(key)
+        if pending is None or key is None:
+            return await self._channel_post(chat, reply.text, author_of(reply_to))
+        interaction = pending.interaction
+        if isinstance(reply, Refused | Usage) and not pending.ephemeral:
+            return await self._whisper(chat, interaction, reply.text)
+        message = await interaction.edit_original_response(content=reply.text)
+        self._statuses[str(message.id)] = key
+        return MessageRef(chat, str(message.id))
+
+    async def _whisper(
+        self, chat: ChatRef, interaction: discord.Interaction, text: str
+    ) -> MessageRef:
+        """A refusal is for the person who asked, not the channel. The public "thinking"
+        message goes first: a followup to a deferred response would otherwise replace it and
+        inherit its visibility."""
+        await interaction.delete_original_response()
+        message = await interaction.followup.send(text, ephemeral=True, wait=True)
+        return MessageRef(chat, str(message.id))
+
+    async def edit(self, message: MessageRef, reply: Notice) -> None:
+        pending = self._live(self._statuses.get(message.message_id))
+        if pending is not None:
+            await pending.interaction.edit_original_response(content=reply.text)
+            return
+        await self._message(message).edit(content=reply.text)
+
+    async def delete(self, message: MessageRef) -> None:
+        pending = self._live(self._statuses.pop(message.message_id, None))
+        if pending is not None:
+            await pending.interaction.delete_original_response()
+            return
+        try:
+            await self._message(message).delete()
+        except discord.NotFound:
+            log.info("discord: message already gone", extra={"message_id": message.message_id})
+
+    async def send_clip(
+        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
+    ) -> MessageRef:
+        limit = self._limits.get(chat.chat_id, DEFAULT_UPLOAD_LIMIT)
+        if len(video) > limit:
+            raise UploadTooLarge(limit)
+        pending = self._live(reply_to.message_id if reply_to else None)
+        if pending is not None:
+            try:
+                message = await pending.interaction.followup.send(
+                    clip.text, file=_file(clip, video), view=self._view(chat, clip), wait=True
+                )
+                return MessageRef(chat, str(message.id))
+            except discord.HTTPException as error:
+                _raise_if_too_large(error)
+                if error.code not in DEAD_TOKEN_CODES:
+                    raise
+                log.info("discord: interaction expired; posting in the channel instead")
+        return await self._channel_clip(chat, clip, video, author_of(reply_to))
+
+    # Direct messages ------------------------------------------------------------------------
+
+    async def dm(self, user_id: str, text: str, buttons: Sequence[DmButton] = ()) -> MessageRef:
+        """Message a person directly (e.g. to ask for a cameo approval). Raises CannotDM when
+        they refuse DMs from the bot, so the core can tell whoever asked."""
+        try:
+            channel = await self.client.create_dm(discord.Object(int(user_id)))
+            view = link_view([(b.label, b.custom_id, b.style) for b in buttons])
+            message = await channel.send(text, view=view) if view else await channel.send(text)
+        except discord.Forbidden as error:
+            if error.code == CANNOT_DM:
+                raise CannotDM(user_id) from error
+            raise
+        return MessageRef(ChatRef(PLATFORM, str(channel.id)), str(message.id))
+
+    # Channel messages (no interaction to answer through) -----------------------------------
+
+    async def _channel_post(self, chat: ChatRef, text: str, author: str | None) -> MessageRef:
+        channel = self.client.get_partial_messageable(int(chat.chat_id))
+        message = await channel.send(_mention(author, text), allowed_mentions=_only(author))
+        return MessageRef(chat, str(message.id))
+
+    async def _channel_clip(
+        self, chat: ChatRef, clip: ClipReady, video: bytes, author: str | None
+    ) -> MessageRef:
+        channel = self.client.get_partial_messageable(int(chat.chat_id))
+        try:
+            message = await channel.send(
+                _mention(author, clip.text),
+                file=_file(clip, video),
+                view=self._view(chat, clip),
+                allowed_mentions=_only(author),
+            )
+        except discord.HTTPException as error:
+            _raise_if_too_large(error)
+            raise
+        return MessageRef(chat, str(message.id))
+
+    def _message(self, message: MessageRef) -> discord.PartialMessage:
+        channel = self.client.get_partial_messageable(int(message.chat.chat_id))
+        return channel.get_partial_message(int(message.message_id))
+
+    def _view(self, chat: ChatRef, clip: ClipReady) -> discord.ui.View:
+        return clip_view(clip.clip_id, chat_id=chat.chat_id, secret=self.secret)
+
+
+def _file(clip: ClipReady, video: bytes) -> discord.File:
+    return discord.File(io.BytesIO(video), filename=f"clip-{clip.clip_id}.mp4")
+
+
+def _mention(author: str | None, text: str) -> str:
+    return f"<@{author}> {text}" if author else text
+
+
+def _only(author: str | None) -> discord.AllowedMentions:
+    # A prompt may contain @everyone or <@someone>; only the author's own mention may ping.
+    users = [discord.Object(int(author))] if author else []
+    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+
+
+def _raise_if_too_large(error: discord.HTTPException) -> None:
+    if error.status == 413 or error.code == 40005:
+        raise UploadTooLarge(None) from error

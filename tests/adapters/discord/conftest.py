@@ -1,0 +1,64 @@
+"""The real services with the Discord adapter, pointed at the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from clipcrew.app import Services, start_services, stop_services
+from clipcrew.settings import Settings
+from tests.adapters.discord.emulator import Emulator
+
+TOKEN = "emulated.discord.token-that-must-not-be-logged"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    emu = Emulator()
+    await emu.start()
+    yield emu
+    await emu.stop()
+
+
+def discord_settings(tmp_path: Path, emu: Emulator, **env: object) -> Settings:
+    values: dict[str, object] = dict(
+        CLIPCREW_DATA_DIR=tmp_path,
+        CLIPCREW_CLIP_WIDTH=128,
+        CLIPCREW_CLIP_HEIGHT=128,
+        CLIPCREW_CLIP_SECONDS=1,
+        CLIPCREW_CLIP_FPS=12,
+        REDIS_URL=None,
+        DATABASE_URL=None,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=emu.api_base,
+        DISCORD_GATEWAY_URL=emu.gateway_url,
+    )
+    values.update(env)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def discord_env() -> dict[str, object]:
+    """Extra settings; a test overrides it with `@pytest.mark.parametrize("discord_env", ...)`."""
+    return {}
+
+
+@pytest.fixture
+async def services(
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    discord_env: dict[str, object],
+) -> AsyncIterator[Services]:
+    # discord.py keeps its endpoints on classes; put them back for whatever runs next.
+    monkeypatch.setattr(Route, "BASE", Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+    running = await start_services(
+        discord_settings(tmp_path, emulator, **discord_env), local_chat=False
+    )
+    yield running
+    await stop_services(running)
