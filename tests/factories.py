@@ -3,8 +3,10 @@ clip a finished job leaves behind."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from clipcrew.settings import Settings
 from storage import jobs as job_rows
 from storage.db import Database
 from storage.models import Clip, Job
@@ -48,3 +50,19 @@ async def make_clip(db: Database, job: Job, *, blob_key: str = "k") -> Clip:
         session.add(clip)
         await session.flush()
     return clip
+
+
+def small_settings(folder: Path, **env: Any) -> Settings:
+    """Settings for a test: its own data folder, tiny quick clips, the local chat on a free
+    port, and nothing taken from the machine's environment or .env unless given here."""
+    values: dict[str, Any] = {
+        "CLIPCREW_DATA_DIR": folder,
+        "CLIPCREW_CLIP_WIDTH": 128,
+        "CLIPCREW_CLIP_HEIGHT": 128,
+        "CLIPCREW_CLIP_SECONDS": 1,
+        "CLIPCREW_CLIP_FPS": 12,
+        "CLIPCREW_LOCAL_CHAT": "127.0.0.1:0",
+        "REDIS_URL": None,
+        "DATABASE_URL": None,
+    }
+    return Settings(_env_file=None, **(values | env))  # type: ignore[call-arg]

@@ -16,23 +16,11 @@ from redis.asyncio import Redis
 from bot.commands import Generate
 from bot.replies import ClipReady, Progress, Queued
 from clipcrew.app import start_services, stop_services
-from clipcrew.settings import Settings
 from engine.worker import worker_settings
 from storage import deliveries
 from tests.conftest import REDIS_URL, delete_keys
+from tests.factories import small_settings
 from tests.fakes import CHAT, RecordingPort, message, person
-
-
-def settings_for(tmp_path: Path, **env: object) -> Settings:
-    values: dict[str, object] = dict(
-        CLIPCREW_DATA_DIR=tmp_path,
-        CLIPCREW_CLIP_WIDTH=128,
-        CLIPCREW_CLIP_HEIGHT=128,
-        CLIPCREW_CLIP_SECONDS=1,
-        CLIPCREW_CLIP_FPS=12,
-    )
-    values.update(env)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
@@ -45,7 +33,7 @@ async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
 async def test_embedded_sora_to_clip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
     port = RecordingPort()
-    services = await start_services(settings_for(tmp_path), local_chat=False, ports=[port])
+    services = await start_services(small_settings(tmp_path), local_chat=False, ports=[port])
     try:
         queued = await services.core.handle(
             Generate(prompt='a cat says "hello"', author=person(), chat=CHAT, message=message("m1"))
@@ -71,7 +59,7 @@ async def test_embedded_sora_to_clip(tmp_path: Path, monkeypatch: pytest.MonkeyP
 async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
     tmp_path: Path, redis_prefix: str
 ) -> None:
-    settings = settings_for(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
+    settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
     try:
         first_port = RecordingPort()
         first = await start_services(settings, local_chat=False, worker=False, ports=[first_port])
@@ -113,7 +101,7 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
 async def test_serve_with_redis_runs_an_arq_worker_in_the_same_process(
     tmp_path: Path, redis_prefix: str
 ) -> None:
-    settings = settings_for(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
+    settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
     port = RecordingPort()
     services = await start_services(settings, local_chat=False, worker=True, ports=[port])
     try:

@@ -12,6 +12,7 @@ from discord.http import Route
 from clipcrew.app import Services, start_services, stop_services
 from clipcrew.settings import Settings
 from tests.adapters.discord.emulator import Emulator
+from tests.factories import small_settings
 
 TOKEN = "emulated.discord.token-that-must-not-be-logged"
 
@@ -26,19 +27,11 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 def discord_settings(tmp_path: Path, emu: Emulator, **env: object) -> Settings:
     values: dict[str, object] = dict(
-        CLIPCREW_DATA_DIR=tmp_path,
-        CLIPCREW_CLIP_WIDTH=128,
-        CLIPCREW_CLIP_HEIGHT=128,
-        CLIPCREW_CLIP_SECONDS=1,
-        CLIPCREW_CLIP_FPS=12,
-        REDIS_URL=None,
-        DATABASE_URL=None,
         DISCORD_TOKEN=TOKEN,
         DISCORD_API_BASE=emu.api_base,
         DISCORD_GATEWAY_URL=emu.gateway_url,
     )
-    values.update(env)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return small_settings(tmp_path, **(values | env))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from clipcrew.app import Services, start_services, stop_services
-from clipcrew.settings import Settings
+from tests.factories import small_settings
 
 Frame = dict[str, Any]
 WS = aiohttp.ClientWebSocketResponse
@@ -19,16 +19,7 @@ WS = aiohttp.ClientWebSocketResponse
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = Settings(
-        CLIPCREW_DATA_DIR=tmp_path,
-        CLIPCREW_LOCAL_CHAT="127.0.0.1:0",
-        REDIS_URL=None,
-        DATABASE_URL=None,
-        CLIPCREW_CLIP_WIDTH=128,
-        CLIPCREW_CLIP_HEIGHT=128,
-        CLIPCREW_CLIP_SECONDS=1,
-        CLIPCREW_CLIP_FPS=8,
-    )
+    settings = small_settings(tmp_path, CLIPCREW_CLIP_FPS=8)
     running = await start_services(settings)
     yield running
     await stop_services(running)

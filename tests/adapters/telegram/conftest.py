@@ -11,6 +11,7 @@ import pytest
 from clipcrew.app import Services, start_services, stop_services
 from clipcrew.settings import Settings
 from tests.adapters.telegram.emulator import TOKEN, BotApi
+from tests.factories import small_settings
 
 Start = Callable[..., Awaitable[Services]]
 
@@ -25,18 +26,11 @@ async def api() -> AsyncIterator[BotApi]:
 
 def telegram_settings(tmp_path: Path, api: BotApi, **env: Any) -> Settings:
     values: dict[str, Any] = dict(
-        CLIPCREW_DATA_DIR=tmp_path,
-        CLIPCREW_CLIP_WIDTH=128,
-        CLIPCREW_CLIP_HEIGHT=128,
-        CLIPCREW_CLIP_SECONDS=1,
-        CLIPCREW_CLIP_FPS=12,
-        CLIPCREW_LOCAL_CHAT="127.0.0.1:0",
         TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_API_BASE=api.api_base,
         TELEGRAM_FILE_API_BASE=api.file_base,
     )
-    values.update(env)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return small_settings(tmp_path, **(values | env))
 
 
 async def stop_bot(api: BotApi, services: Services) -> None:
