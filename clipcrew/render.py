@@ -34,7 +34,8 @@ def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
             frames=args.frames,
             steps=args.steps,
         )
-        clip = generate(request, load_configured_backend(settings), on_progress=_bar)
+        backend = load_configured_backend(settings)
+        clip = generate(request, backend, on_progress=_bar, voice=settings.tts_voice)
     except (BotError, EngineError) as error:
         print(f"\nclipcrew: {error}", file=sys.stderr)
         return 2

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     )
     cpu_offload: bool = Field(default=False, validation_alias="CLIPCREW_CPU_OFFLOAD")
     vae_tiling: bool = Field(default=False, validation_alias="CLIPCREW_VAE_TILING")
+    # Ambience and effects (StableAudioPipeline or AudioLDM2Pipeline) for video models without
+    # sound of their own; a local folder or a hub id, like CLIPCREW_VIDEO_MODEL.
+    audio_model: str | None = Field(default=None, validation_alias="CLIPCREW_AUDIO_MODEL")
+    # A Piper voice model file (`.onnx`, its `.onnx.json` beside it) speaks the dialogue;
+    # unset, espeak-ng does. Used by every engine.
+    tts_voice: str | None = Field(default=None, validation_alias="CLIPCREW_TTS_VOICE")
 
     # Telegram (adapters/telegram): started when TELEGRAM_TOKEN is set.
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")

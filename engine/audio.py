@@ -1,4 +1,5 @@
-"""The soundtrack: a seeded little tune (drums, bass, chords) mixed under the dialogue.
+"""The soundtrack: a bed (the video model's own audio, or else a seeded little tune of drums,
+bass and chords) mixed under the dialogue.
 
 Everything is numpy over whole arrays; a 5 s track takes a few tens of milliseconds.
 Tracks are float32, 48 kHz, shaped (2, samples) for stereo, exactly the clip's length.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.request import RenderRequest
+from engine.speech import resample
 
 SAMPLE_RATE = 48_000
 # Loudness is matched by RMS (a plain stand-in for LUFS): about -16 dBFS, what phones play at.
@@ -173,8 +175,42 @@ def _fade_edges(signal: np.ndarray, sample_rate: int) -> np.ndarray:
     return (signal * gain).astype(np.float32)
 
 
-def soundtrack(
-    request: RenderRequest, speech: np.ndarray | None, *, sample_rate: int = SAMPLE_RATE
+def fit_audio(
+    audio: np.ndarray, rate: int, *, duration_s: float, sample_rate: int = SAMPLE_RATE
 ) -> np.ndarray:
-    """The clip's whole audio: (2, round(video_duration_s * sample_rate)) float32."""
-    return mix(compose_music(request, sample_rate=sample_rate), speech, sample_rate=sample_rate)
+    """A model's audio as a (2, round(duration_s * sample_rate)) float32 bed: resampled, made
+    stereo, and cut or padded with silence to the clip's length (models round their audio to
+    their own latent grid, so it rarely matches the video to the sample)."""
+    channels = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    if channels.ndim != 2 or channels.shape[-1] == 0 or rate <= 0:
+        raise ValueError(f"cannot use audio shaped {np.shape(audio)} at {rate} Hz")
+    if channels.shape[0] != 2:
+        # Mono is spread to both sides; anything else is folded down to mono first.
+        mono = channels.mean(axis=0)
+        channels = np.stack([mono, mono])
+    stereo = np.stack([resample(channel, rate, sample_rate) for channel in channels])
+    n = round(duration_s * sample_rate)
+    fitted = np.zeros((2, n), dtype=np.float32)
+    length = min(n, stereo.shape[1])
+    fitted[:, :length] = stereo[:, :length]
+    return fitted
+
+
+def soundtrack(
+    request: RenderRequest,
+    speech: np.ndarray | None,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    bed: np.ndarray | None = None,
+) -> np.ndarray:
+    """The clip's whole audio: (2, round(video_duration_s * sample_rate)) float32.
+
+    `bed` (from `fit_audio`) replaces the synthesized music: the video model's own sound, or
+    ambience from an audio model. It is levelled like the music so speech sits on top of it.
+    """
+    if bed is None:
+        bed = compose_music(request, sample_rate=sample_rate)
+    else:
+        # A silent bed stays silent (_to_rms leaves it): the model chose a quiet scene.
+        bed = _to_rms(bed, _MUSIC_RMS)
+    return mix(bed, speech, sample_rate=sample_rate)

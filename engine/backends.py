@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
-from engine.request import BadRequest, EngineError, RenderRequest
+from engine.request import BadRequest, EngineError, Rendered, RenderRequest
 
 if TYPE_CHECKING:
     from clipcrew.settings import Settings
@@ -19,11 +17,10 @@ ENGINES = ("sketch", "diffusers")
 class VideoBackend(Protocol):
     name: str
 
-    def render_frames(
-        self, request: RenderRequest, on_progress: Callable[[int, int], None]
-    ) -> np.ndarray:
-        """(request.frame_count, height, width, 3) uint8 RGB frames; `on_progress(step, steps)`
-        after each chunk of frames (it may raise Cancelled, which must propagate)."""
+    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
+        """`request.frame_count` frames (and the backend's own audio, if it makes any);
+        `on_progress(step, steps)` after each chunk of work (it may raise Cancelled, which must
+        propagate)."""
         ...
 
 
@@ -60,5 +57,6 @@ def load_configured_backend(settings: Settings) -> VideoBackend:
             dtype=settings.dtype,
             cpu_offload=settings.cpu_offload,
             vae_tiling=settings.vae_tiling,
+            audio_model=settings.audio_model,
         )
     return load_backend(settings.engine, diffusion)

@@ -55,6 +55,8 @@ class WorkerContext:
     # Closed with the context when this context opened it (the worker process), not when the
     # caller lent it (`clipcrew serve` shares the bot's database).
     owns_db: bool = True
+    # CLIPCREW_TTS_VOICE: a Piper voice model file for the dialogue; None is espeak-ng.
+    voice: str | None = None
     ledger: Ledger = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +79,7 @@ async def build_context(
         events=events,
         backend=backend,
         owns_db=db is None,
+        voice=settings.tts_voice,
     )
 
 
@@ -153,7 +156,9 @@ async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
     if ctx.render is not None:
         encoded = await asyncio.to_thread(ctx.render, request, on_progress)
     else:
-        encoded = await asyncio.to_thread(generate, request, ctx.backend, on_progress=on_progress)
+        encoded = await asyncio.to_thread(
+            generate, request, ctx.backend, on_progress=on_progress, voice=ctx.voice
+        )
     for future in pending:
         await asyncio.wrap_future(future)
     return encoded

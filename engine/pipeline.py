@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.audio import SAMPLE_RATE, soundtrack
+from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
 from engine.encode import encode_mp4
 from engine.request import (
@@ -18,10 +18,11 @@ from engine.request import (
     EncodedClip,
     EngineError,
     ProgressCallback,
+    Rendered,
     RenderRequest,
     StageProgress,
 )
-from engine.speech import plan_dialogue, speak
+from engine.speech import Cue, plan_dialogue, speak
 from engine.watermark import apply_watermark, provenance
 
 MIN_SIDE, MAX_SIDE = 64, 1920
@@ -94,14 +95,51 @@ def _check_frames(frames: np.ndarray, request: RenderRequest, engine: str) -> No
         )
 
 
+def _bed(rendered: Rendered, duration_s: float, engine: str) -> np.ndarray | None:
+    """The backend's own audio fitted to the clip, or None when it made none."""
+    if rendered.audio is None:
+        return None
+    if rendered.sample_rate is None:
+        raise EngineError(f"The {engine} engine made audio without saying its sample rate.")
+    try:
+        return fit_audio(
+            rendered.audio, rendered.sample_rate, duration_s=duration_s, sample_rate=SAMPLE_RATE
+        )
+    except ValueError as error:
+        message = f"The {engine} engine made audio the mixer cannot use: {error}."
+        raise EngineError(message) from error
+
+
+def _score(
+    request: RenderRequest,
+    rendered: Rendered,
+    cues: tuple[Cue, ...],
+    *,
+    engine: str,
+    voice: str | None,
+    progress: _Progress,
+) -> np.ndarray:
+    """The clip's audio: the dialogue spoken over the backend's sound or the music."""
+    duration_s = request.video_duration_s
+    progress.report("sound", 0, 2)
+    speech = speak(cues, duration_s=duration_s, sample_rate=SAMPLE_RATE, voice=voice)
+    progress.report("sound", 1, 2)
+    bed = _bed(rendered, duration_s, engine)
+    audio = soundtrack(request, speech, sample_rate=SAMPLE_RATE, bed=bed)
+    progress.report("sound", 2, 2)
+    return audio
+
+
 def generate(
     request: RenderRequest,
     backend: VideoBackend,
     *,
     on_progress: ProgressCallback | None = None,
     target_bytes: int | None = None,
+    voice: str | None = None,
 ) -> EncodedClip:
-    """Render, score, watermark and encode one clip.
+    """Render, score, watermark and encode one clip. `voice` is CLIPCREW_TTS_VOICE: a Piper
+    voice model file speaks the dialogue; otherwise espeak-ng does.
 
     Raises BadRequest for a request it refuses, Cancelled if `on_progress` raised it,
     ClipTooLarge if the clip cannot fit `target_bytes`, and EngineError for other failures.
@@ -113,18 +151,15 @@ def generate(
     # When each line is spoken; raises BadRequest if the lines cannot fit the clip.
     cues = plan_dialogue(request)
 
-    # 2. Video frames
-    frames = backend.render_frames(request, progress.stage("rendering"))
+    # 2. Video frames, and the backend's own sound if it makes any
+    rendered = backend.render(request, progress.stage("rendering"))
+    frames = rendered.frames
     _check_frames(frames, request, backend.name)
     # The soundtrack follows the video's length, which is a whole number of frames.
     duration_s = request.video_duration_s
 
-    # 3. Soundtrack
-    progress.report("sound", 0, 2)
-    speech = speak(cues, duration_s=duration_s, sample_rate=SAMPLE_RATE)
-    progress.report("sound", 1, 2)
-    audio = soundtrack(request, speech, sample_rate=SAMPLE_RATE)
-    progress.report("sound", 2, 2)
+    # 3. Soundtrack: the backend's audio (else synthesized music) under the dialogue
+    audio = _score(request, rendered, cues, engine=backend.name, voice=voice, progress=progress)
 
     # 4. Cameos
     # The cameo issue inserts consenting users' faces into `frames` here.

@@ -5,6 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # The bot process imports this module too and must not load numpy (tests/test_process.py).
+    import numpy as np
 
 
 class EngineError(Exception):
@@ -83,6 +88,20 @@ class StageProgress:
 
 # Called from the rendering thread; returning normally continues, raising Cancelled stops.
 ProgressCallback = Callable[[StageProgress], None]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a video backend makes: frames, and the sound it made with them, if any.
+
+    `frames` is (frame_count, height, width, 3) uint8 RGB. `audio` is float32 shaped
+    (channels, samples) at `sample_rate`, of any length: the soundtrack step resamples it and
+    fits it to the clip. A backend without sound leaves both None and gets the synthesized music.
+    """
+
+    frames: np.ndarray
+    audio: np.ndarray | None = None
+    sample_rate: int | None = None
 
 
 @dataclass(frozen=True)

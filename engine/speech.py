@@ -1,4 +1,5 @@
-"""Dialogue: when each line is spoken (a pure plan) and what it sounds like (espeak-ng).
+"""Dialogue: when each line is spoken (a pure plan) and what it sounds like (espeak-ng, or a
+Piper voice model when one is configured).
 
 The plan is a pure function of the request, so the renderer (subtitles, talking mouth) and the
 soundtrack both call `plan_dialogue()` and agree on the timing without passing state around.
@@ -11,10 +12,12 @@ import logging
 import shutil
 import struct
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.piper_speech import is_piper_voice, load_voice, synthesize_piper
 from engine.request import BadRequest, Line, RenderRequest
 
 logger = logging.getLogger(__name__)
@@ -126,15 +129,47 @@ _warned: set[str] = set()
 
 
 def speak(
-    cues: tuple[Cue, ...], *, duration_s: float, sample_rate: int, binary: str = ESPEAK
+    cues: tuple[Cue, ...],
+    *,
+    duration_s: float,
+    sample_rate: int,
+    binary: str = ESPEAK,
+    voice: str | None = None,
 ) -> np.ndarray | None:
     """A mono float32 track `duration_s` long with each cue's line at `speak_at_s`.
 
-    None when there is nothing to say or `binary` is not installed (logged once per binary):
-    the dialogue is then shown as subtitles only.
+    `voice` naming a Piper model file (`.onnx`) speaks with Piper; otherwise, or if that voice
+    cannot be loaded (logged), espeak-ng speaks. None when there is nothing to say or `binary`
+    is not installed (logged once per binary): the dialogue is then shown as subtitles only.
     """
     if not cues:
         return None
+    say = _piper(voice) if is_piper_voice(voice) else None
+    if say is None:
+        say = _espeak(binary)
+    if say is None:
+        return None
+    track = np.zeros(round(duration_s * sample_rate), dtype=np.float32)
+    for cue in cues:
+        spoken = say(cue)
+        if spoken is None:
+            continue
+        _place(track, resample(spoken[0], spoken[1], sample_rate), cue, sample_rate)
+    return track
+
+
+# Says one cue: (samples, sample rate), or None when that line failed (it is then skipped).
+Synthesizer = Callable[[Cue], tuple[np.ndarray, int] | None]
+
+
+def _piper(path: str | None) -> Synthesizer | None:
+    loaded = load_voice(str(path))
+    if loaded is None:
+        return None
+    return lambda cue: synthesize_piper(loaded, cue, BASE_WPM)
+
+
+def _espeak(binary: str) -> Synthesizer | None:
     executable = shutil.which(binary)
     if executable is None:
         if binary not in _warned:
@@ -143,13 +178,7 @@ def speak(
                 "speech unavailable: dialogue will be captions only", extra={"binary": binary}
             )
         return None
-    track = np.zeros(round(duration_s * sample_rate), dtype=np.float32)
-    for cue in cues:
-        voice = synthesize(executable, cue)
-        if voice is None:
-            continue
-        _place(track, resample(voice[0], voice[1], sample_rate), cue, sample_rate)
-    return track
+    return lambda cue: synthesize(executable, cue)
 
 
 def synthesize(executable: str, cue: Cue) -> tuple[np.ndarray, int] | None:

@@ -3,6 +3,7 @@ only, inside the worker; the pipeline loads once and stays resident for every jo
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -11,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.diffusion.ambience import AudioModel
 from engine.diffusion.families import Family, check_request, family_of
-from engine.request import Cancelled, EngineError, RenderRequest
+from engine.request import Cancelled, EngineError, Rendered, RenderRequest
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +27,20 @@ class DiffusionOptions:
     dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on the CPU
     cpu_offload: bool = False
     vae_tiling: bool = False
+    # A text-to-audio pipeline for ambience under video models that make no sound of their own.
+    audio_model: str | None = None
 
 
 class DiffusersBackend:
     name = "diffusers"
 
-    def __init__(self, pipeline: Any, family: Family, device: str) -> None:
+    def __init__(
+        self, pipeline: Any, family: Family, device: str, audio: AudioModel | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.family = family
         self.device = device
+        self.audio = audio
         # One denoising at a time on the device; with CLIPCREW_WORKER_CONCURRENCY=2 the next
         # job denoises while the previous one's sound, checks and encoding run on the CPU.
         self._device_lock = threading.Lock()
@@ -63,11 +70,15 @@ class DiffusersBackend:
             "video model loaded",
             extra={"family": family.name, "device": device, "dtype": str(dtype)},
         )
-        return cls(pipeline, family, device)
+        audio = None
+        if options.audio_model and family.makes_audio:
+            # Its own sound is made with the picture and fits it: no memory for a second model.
+            log.info("audio model not loaded: the video model makes its own sound")
+        elif options.audio_model:
+            audio = AudioModel.load(options.audio_model, device=device, dtype=dtype)
+        return cls(pipeline, family, device, audio)
 
-    def render_frames(
-        self, request: RenderRequest, on_progress: Callable[[int, int], None]
-    ) -> np.ndarray:
+    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         # 1. Check inputs against the family's limits.
         check_request(request, self.family)
         steps = request.steps or self.family.steps
@@ -86,15 +97,37 @@ class DiffusersBackend:
         # 3. Denoise; the same seed on the same device gives the same frames.
         with self._device_lock:
             output = self._denoise(request, steps, on_step_end)
-        if cancelled:
-            raise Cancelled("The clip was cancelled.")
-        # 4. Frames come back as floats in [0, 1], shaped (batch, frames, height, width, 3).
+            if cancelled:
+                raise Cancelled("The clip was cancelled.")
+            # 4. Sound: the video model's own, else ambience from the audio model, if any.
+            if self.family.makes_audio:
+                audio, rate = self._own_audio(output)
+            elif self.audio is not None:
+                audio, rate = self.audio.ambience(request)
+            else:
+                audio, rate = None, None
+        # 5. Frames come back as floats in [0, 1], shaped (batch, frames, height, width, 3).
         frames = np.asarray(output.frames[0])
-        return np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        frames = np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Rendered(frames, audio, rate)
+
+    def _own_audio(self, output: Any) -> tuple[np.ndarray, int]:
+        """LTX-2's audio, (batch, channels, samples) at the vocoder's output rate. diffusers
+        hands it back as a torch tensor whatever the output_type (bfloat16 on CUDA)."""
+        audio = output.audio[0]
+        if hasattr(audio, "detach"):
+            audio = audio.detach().float().cpu().numpy()
+        return np.asarray(audio, dtype=np.float32), int(
+            self.pipeline.vocoder.config.output_sampling_rate
+        )
 
     def _denoise(self, request: RenderRequest, steps: int, on_step_end: Any) -> Any:
         import torch
 
+        options: dict[str, Any] = {}
+        if "frame_rate" in inspect.signature(self.pipeline.__call__).parameters:
+            # LTX models are conditioned on the frame rate (and LTX-2 times its audio by it).
+            options["frame_rate"] = request.fps
         return self.pipeline(
             prompt=request.prompt,
             num_frames=request.frame_count,
@@ -105,6 +138,7 @@ class DiffusersBackend:
             generator=torch.Generator(device=self.device).manual_seed(request.seed),
             output_type="np",
             callback_on_step_end=on_step_end,
+            **options,
         )
 
 

@@ -5,7 +5,15 @@ import uuid
 import numpy as np
 import pytest
 
-from engine.audio import SAMPLE_RATE, TARGET_RMS, compose_music, duck_gain, mix, soundtrack
+from engine.audio import (
+    SAMPLE_RATE,
+    TARGET_RMS,
+    compose_music,
+    duck_gain,
+    fit_audio,
+    mix,
+    soundtrack,
+)
 from engine.request import BadRequest, Line
 from engine.speech import assign_voices, plan_dialogue, read_wav, speak
 from tests.engine.factories import rms, small_request, talking_request
@@ -99,3 +107,42 @@ def test_without_espeak_dialogue_is_captions_only(caplog: pytest.LogCaptureFixtu
 
 def test_no_dialogue_means_no_speech() -> None:
     assert speak((), duration_s=1.0, sample_rate=SAMPLE_RATE) is None
+
+
+def tone(hz: float, seconds: float, rate: int, channels: int = 1) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return np.tile(0.5 * np.sin(2 * np.pi * hz * t), (channels, 1)).astype(np.float32)
+
+
+def peak_hz(signal: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(signal.mean(axis=0) if signal.ndim == 2 else signal))
+    return float(np.fft.rfftfreq(signal.shape[-1], 1 / rate)[int(np.argmax(spectrum))])
+
+
+def test_a_models_audio_is_resampled_made_stereo_and_fitted_to_the_clip() -> None:
+    short_mono = fit_audio(tone(440, 0.5, 16_000), 16_000, duration_s=1.0)
+    assert short_mono.shape == (2, SAMPLE_RATE) and short_mono.dtype == np.float32
+    assert np.array_equal(short_mono[0], short_mono[1])
+    assert peak_hz(short_mono[:, : SAMPLE_RATE // 2], SAMPLE_RATE) == pytest.approx(440, abs=3)
+    assert not short_mono[:, SAMPLE_RATE // 2 + 10 :].any()  # padded with silence
+    long_stereo = fit_audio(tone(300, 3.0, 24_000, channels=2), 24_000, duration_s=2.0)
+    assert long_stereo.shape == (2, 2 * SAMPLE_RATE)
+
+
+def test_audio_the_mixer_cannot_use_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot use audio"):
+        fit_audio(np.zeros((1, 2, 0), np.float32), 16_000, duration_s=1.0)
+    with pytest.raises(ValueError, match="0 Hz"):
+        fit_audio(tone(440, 0.1, 16_000), 0, duration_s=1.0)
+
+
+def test_a_bed_replaces_the_music_and_is_normalised() -> None:
+    request = small_request(duration_s=2.0)
+    bed = fit_audio(tone(440, 2.0, 24_000, channels=2), 24_000, duration_s=2.0)
+    track = soundtrack(request, None, bed=bed)
+    assert track.shape == (2, 2 * SAMPLE_RATE)
+    assert peak_hz(track, SAMPLE_RATE) == pytest.approx(440, abs=2)
+    assert rms(track) == pytest.approx(TARGET_RMS, rel=0.15)
+    assert np.abs(track).max() <= 1.0
+    silent = soundtrack(request, None, bed=np.zeros((2, 2 * SAMPLE_RATE), np.float32))
+    assert not silent.any()  # a quiet scene stays quiet: no music is slipped in

@@ -14,7 +14,7 @@ from engine.backends import load_backend
 from engine.channels import InProcessEvents
 from engine.events import JobEvent
 from engine.jobs import GENERIC_FAILURE, WorkerContext, run_job
-from engine.request import BadRequest, RenderRequest
+from engine.request import BadRequest, Rendered, RenderRequest
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
@@ -29,16 +29,14 @@ class Backend:
     name: str = "test"
     breaks_with: Exception | None = None
 
-    def render_frames(
-        self, request: RenderRequest, on_progress: Callable[[int, int], None]
-    ) -> np.ndarray:
+    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         frames = np.zeros((request.frame_count, request.height, request.width, 3), np.uint8)
         for i in range(request.frame_count):
             frames[i] = (i * 9) % 256
             on_progress(i + 1, request.frame_count)
             if self.breaks_with is not None and i == request.frame_count // 2:
                 raise self.breaks_with
-        return frames
+        return Rendered(frames)
 
 
 async def queued_job(db: Database) -> Job:

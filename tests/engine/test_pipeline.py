@@ -13,6 +13,7 @@ from engine.request import (
     Cancelled,
     EngineError,
     Line,
+    Rendered,
     RenderRequest,
     StageProgress,
 )
@@ -121,10 +122,10 @@ class WrongShapeBackend:
 
     name: str = "broken"
 
-    def render_frames(
-        self, request: RenderRequest, on_progress: Callable[[int, int], None]
-    ) -> np.ndarray:
-        return np.zeros((request.frame_count - 1, request.height, request.width, 3), np.uint8)
+    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
+        return Rendered(
+            np.zeros((request.frame_count - 1, request.height, request.width, 3), np.uint8)
+        )
 
 
 def test_a_backend_breaking_its_contract_is_an_engine_error() -> None:
@@ -159,3 +160,43 @@ def test_dialogue_is_heard_in_the_clip() -> None:
     # Same prompt and seed, so the same tune; the difference is the voices (and ducking).
     n = min(quiet.shape[1], talking.shape[1])
     assert rms(talking[:, :n] - quiet[:, :n]) > 0.02
+
+
+@dataclass
+class HummingBackend:
+    """Plain frames plus its own audio, shaped like LTX-2's: stereo at 24 kHz, a little short
+    of the clip (models round their audio to their own grid)."""
+
+    name: str = "humming"
+    sample_rate: int | None = 24_000
+
+    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
+        frames = np.full((request.frame_count, request.height, request.width, 3), 90, np.uint8)
+        t = np.arange(round(request.video_duration_s * 24_000 * 0.9)) / 24_000
+        hum = np.stack([np.sin(2 * np.pi * 330 * t)] * 2).astype(np.float32) * 0.2
+        return Rendered(frames, hum, self.sample_rate)
+
+
+def _peak_hz(audio: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(audio.mean(axis=0)))
+    return float(np.fft.rfftfreq(audio.shape[-1], 1 / rate)[int(np.argmax(spectrum))])
+
+
+def test_a_backends_own_audio_is_the_soundtrack() -> None:
+    clip = generate(small_request(duration_s=2.0), HummingBackend())
+    audio, rate = decode_audio(clip.data)
+    assert audio.shape[1] == pytest.approx(2 * rate, abs=2048)  # AAC pads to whole frames
+    assert _peak_hz(audio, rate) == pytest.approx(330, abs=2)  # the hum, not the tune
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+def test_dialogue_is_spoken_over_a_backends_own_audio() -> None:
+    quiet = decode_audio(generate(small_request(duration_s=2.0), HummingBackend()).data)[0]
+    talking = decode_audio(generate(talking_request(), HummingBackend()).data)[0]
+    n = min(quiet.shape[1], talking.shape[1])
+    assert rms(talking[:, :n] - quiet[:, :n]) > 0.02
+
+
+def test_audio_without_a_sample_rate_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="humming engine made audio without"):
+        generate(small_request(), HummingBackend(sample_rate=None))

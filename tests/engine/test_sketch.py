@@ -83,3 +83,9 @@ def test_text_renders_without_system_fonts() -> None:
 
 def test_load_backend_gives_the_sketch_engine() -> None:
     assert load_backend("sketch").name == "sketch"
+
+
+def test_the_sketch_engine_makes_no_audio_of_its_own() -> None:
+    rendered = SketchBackend().render(small_request(duration_s=0.5), never)
+    assert rendered.audio is None and rendered.sample_rate is None
+    assert rendered.frames.shape == (6, 128, 128, 3)

@@ -53,15 +53,15 @@ def test_the_family_is_recognised_from_the_loaded_pipeline(backend: DiffusersBac
 
 def test_frames_have_the_asked_shape_and_progress_counts_steps(backend: DiffusersBackend) -> None:
     steps: list[tuple[int, int]] = []
-    frames = backend.render_frames(request(steps=3), lambda i, n: steps.append((i, n)))
+    frames = backend.render(request(steps=3), lambda i, n: steps.append((i, n))).frames
     assert frames.shape == (9, 64, 64, 3) and frames.dtype == np.uint8
     assert steps == [(1, 3), (2, 3), (3, 3)]
 
 
 def test_same_seed_same_frames_and_another_seed_differs(backend: DiffusersBackend) -> None:
-    first = backend.render_frames(request(), lambda i, n: None)
-    again = backend.render_frames(request(), lambda i, n: None)
-    other = backend.render_frames(request(seed=4), lambda i, n: None)
+    first = backend.render(request(), lambda i, n: None).frames
+    again = backend.render(request(), lambda i, n: None).frames
+    other = backend.render(request(seed=4), lambda i, n: None).frames
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
 
@@ -74,7 +74,7 @@ def test_values_outside_the_family_are_refused_by_name(
     backend: DiffusersBackend, changes: dict[str, object], named: str
 ) -> None:
     with pytest.raises(BadRequest, match=named):
-        backend.render_frames(request(**changes), lambda i, n: None)
+        backend.render(request(**changes), lambda i, n: None)
 
 
 def test_cancelling_sets_the_interrupt_flag_and_stops(backend: DiffusersBackend) -> None:
@@ -85,7 +85,7 @@ def test_cancelling_sets_the_interrupt_flag_and_stops(backend: DiffusersBackend)
         raise Cancelled("stop")
 
     with pytest.raises(Cancelled):
-        backend.render_frames(request(steps=4), cancel_at_first_step)
+        backend.render(request(steps=4), cancel_at_first_step)
     assert seen == [1]  # diffusers ran no further step after the flag was set
 
 
@@ -118,8 +118,7 @@ def test_two_jobs_never_denoise_at_once_on_one_device(backend: DiffusersBackend)
             inside -= 1 if step == steps else 0
 
     threads = [
-        threading.Thread(target=backend.render_frames, args=(request(seed=s), count))
-        for s in (1, 2)
+        threading.Thread(target=backend.render, args=(request(seed=s), count)) for s in (1, 2)
     ]
     for thread in threads:
         thread.start()
