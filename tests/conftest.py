@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+
+# No test may reach a model hub: the engine loads tiny models from folders the tests build.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
