@@ -17,7 +17,7 @@ from engine.diffusion.backend import DiffusersBackend, DiffusionOptions
 from engine.encode import decode_audio, probe_mp4
 from engine.pipeline import generate
 from engine.request import EngineError, RenderRequest
-from tests.engine.diffusion.tiny import build_tiny_wan
+from tests.engine.diffusion.tiny import build_tiny_wan, tiny_request
 from tests.engine.diffusion.tiny_audio import build_tiny_audioldm2, build_tiny_stable_audio
 from tests.engine.factories import rms
 from tests.factories import small_settings
@@ -30,18 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:`past_key_values` is deprecated:FutureWarning"),
 ]
 
-REQUEST = RenderRequest(
-    prompt='a cat in space says "hello"',
-    seed=3,
-    width=64,
-    height=64,
-    fps=16,
-    frames=9,
-    steps=2,
-    duration_s=9 / 16,
-    author="tester",
-    job_id="job-a",
-)
+REQUEST: RenderRequest = tiny_request(prompt='a cat in space says "hello"', job_id="job-a")
 
 
 # name -> (builder, the family it loads as, its sample rate, its channels)

@@ -15,7 +15,7 @@ from engine.diffusion.backend import DiffusersBackend, DiffusionOptions
 from engine.encode import probe_mp4
 from engine.pipeline import generate
 from engine.request import BadRequest, Cancelled, EngineError, RenderRequest
-from tests.engine.diffusion.tiny import build_tiny_wan
+from tests.engine.diffusion.tiny import build_tiny_wan, tiny_request
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +31,7 @@ def backend(wan_folder: Path) -> DiffusersBackend:
 
 
 def request(**changes: object) -> RenderRequest:
-    values: dict[str, object] = dict(
-        prompt='a cat says "hello"',
-        seed=3,
-        width=64,
-        height=64,
-        fps=16,
-        frames=9,
-        steps=2,
-        duration_s=9 / 16,
-        author="tester",
-        job_id="job-d",
-    )
-    values.update(changes)
-    return RenderRequest(**values)  # type: ignore[arg-type]
+    return tiny_request(**changes)  # type: ignore[no-any-return]
 
 
 def test_the_family_is_recognised_from_the_loaded_pipeline(backend: DiffusersBackend) -> None:

@@ -4,6 +4,7 @@ loading code (`DiffusionPipeline.from_pretrained(folder)`) runs in tests without
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def tiny_tokenizer() -> object:
@@ -231,3 +232,22 @@ def build_tiny_ltx2(folder: Path) -> Path:
     )
     pipe.save_pretrained(folder)
     return folder
+
+
+def tiny_request(**changes: Any) -> Any:
+    """A request the tiny Wan can make: 9 frames (4k+1) at 64x64, 16 fps, 2 steps."""
+    from engine.request import RenderRequest
+
+    values: dict[str, Any] = {
+        "prompt": 'a cat says "hello"',
+        "seed": 3,
+        "width": 64,
+        "height": 64,
+        "fps": 16,
+        "frames": 9,
+        "steps": 2,
+        "duration_s": 9 / 16,
+        "author": "tester",
+        "job_id": "job-d",
+    }
+    return RenderRequest(**(values | changes))
