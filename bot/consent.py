@@ -1,0 +1,57 @@
+"""Who may use whose cameo: one pure function of the owner's settings, the requester, the chat
+and the standing grants. Every place that checks consent (the command, the worker's start, the
+post) asks this same question, so the answer cannot drift between them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Audience(enum.StrEnum):
+    ONLY_ME = "only_me"
+    APPROVED = "approved"  # the default for a new cameo: every use by someone else asks first
+    EVERYONE = "everyone"
+
+
+class Decision(enum.StrEnum):
+    ALLOWED = "allowed"
+    NEEDS_APPROVAL = "needs_approval"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Person:
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class CameoPolicy:
+    owner: Person
+    audience: Audience = Audience.APPROVED
+    # When set, the cameo may only be used in these chats (ids of chats the owner is in).
+    only_in_chats: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision
+    # Why, in words for the requester; empty when allowed.
+    reason: str = ""
+
+
+def decide(
+    policy: CameoPolicy, requester: Person, chat_id: str, grants: frozenset[Person]
+) -> Verdict:
+    """May `requester` use this cameo in `chat_id`? `grants` are the people the owner chose to
+    "always allow"; they matter only for an audience of approved people."""
+    if requester == policy.owner:
+        return Verdict(Decision.ALLOWED)
+    if policy.only_in_chats is not None and chat_id not in policy.only_in_chats:
+        return Verdict(Decision.REFUSED, "This cameo can't be used in this chat.")
+    if policy.audience is Audience.ONLY_ME:
+        return Verdict(Decision.REFUSED, "Only its owner can use this cameo.")
+    if policy.audience is Audience.EVERYONE or requester in grants:
+        return Verdict(Decision.ALLOWED)
+    return Verdict(Decision.NEEDS_APPROVAL, "The owner has been asked to approve this use.")
