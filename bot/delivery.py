@@ -66,7 +66,7 @@ async def load_route(deps: Deps, job_id: str) -> Route:
     return Route(
         job_id=job.id,
         chat=ref,
-        author=f"@{author.username}" if author.username else author.display_name,
+        author=author.handle,
         request=MessageRef(ref, job.request_message_id) if job.request_message_id else None,
         status=MessageRef(ref, job.status_message_id) if job.status_message_id else None,
     )

@@ -212,10 +212,7 @@ async def claim_many(session: AsyncSession, job_ids: list[str]) -> dict[str, Cla
         return {}
     query = select(Job, User).join(User, col(User.id) == col(Job.author_id))
     rows = (await session.exec(query.where(col(Job.id).in_(ids)))).all()
-    return {
-        job.id: Claimed(job=job, author=f"@{user.username}" if user.username else user.display_name)
-        for job, user in rows
-    }
+    return {job.id: Claimed(job=job, author=user.handle) for job, user in rows}
 
 
 async def existing_ids(session: AsyncSession, job_ids: list[str]) -> set[str]:

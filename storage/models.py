@@ -41,6 +41,11 @@ class User(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow)
 
+    @property
+    def handle(self) -> str:
+        """How clips name this person: @username where the platform has one."""
+        return f"@{self.username}" if self.username else self.display_name
+
 
 class Chat(SQLModel, table=True):
     __tablename__ = "chats"
