@@ -1,8 +1,12 @@
-"""Button payloads: an action and a clip id, signed, so a press can't be forged or moved.
+"""Button payloads: an action and an id, signed, so a press can't be forged or moved.
 
-A payload is `<action>:<clip id>:<signature>`, short enough for Telegram's 64-byte callback data
-and Discord's 100-character custom ids. The signature covers the chat too, so a payload copied
-into another chat is refused. Only ids travel; everything else is read from storage on press.
+A payload is `<action>:<id>:<signature>`, short enough for Telegram's 64-byte callback data
+and Discord's 100-character custom ids. Only ids travel; everything else is read from storage on
+press. The id is a clip's for the clip buttons (Remix, Reroll, Delete), whose signature covers
+the chat too, so a payload copied into another chat is refused. For the consent buttons (Approve
+once, Always allow, Deny) it is the approval's; those are signed without a chat, since they go to
+a direct message whose id the bot learns only by sending it, and the core checks that the person
+pressing is the cameo's owner.
 """
 
 from __future__ import annotations
@@ -15,8 +19,17 @@ from typing import Literal
 
 from bot.errors import BotError
 
-Action = Literal["remix", "reroll", "delete"]
-ACTIONS: dict[str, Action] = {"rm": "remix", "rr": "reroll", "dl": "delete"}
+Action = Literal["remix", "reroll", "delete", "approve", "always", "deny"]
+ACTIONS: dict[str, Action] = {
+    "rm": "remix",
+    "rr": "reroll",
+    "dl": "delete",
+    "ap": "approve",
+    "aa": "always",
+    "dn": "deny",
+}
+CONSENT_ACTIONS = frozenset({"approve", "always", "deny"})
+_ANY_CHAT = "*"
 _CODES = {action: code for code, action in ACTIONS.items()}
 _SIGNATURE_BYTES = 12
 
@@ -29,12 +42,22 @@ class BadButton(BotError):
 @dataclass(frozen=True)
 class Button:
     action: Action
-    clip_id: int
+    # A clip's id, or for the consent actions an approval's.
+    target_id: int
+
+    @property
+    def clip_id(self) -> int:
+        return self.target_id
+
+    @property
+    def is_consent(self) -> bool:
+        return self.action in CONSENT_ACTIONS
 
 
 def sign(button: Button, *, chat_id: str, secret: bytes) -> str:
-    body = f"{_CODES[button.action]}:{button.clip_id}"
-    return f"{body}:{_signature(body, chat_id, secret)}"
+    body = f"{_CODES[button.action]}:{button.target_id}"
+    scope = _ANY_CHAT if button.is_consent else chat_id
+    return f"{body}:{_signature(body, scope, secret)}"
 
 
 def verify(payload: str, *, chat_id: str, secret: bytes) -> Button:
@@ -42,10 +65,12 @@ def verify(payload: str, *, chat_id: str, secret: bytes) -> Button:
     code, _, rest = payload.partition(":")
     clip_id, _, signature = rest.partition(":")
     body = f"{code}:{clip_id}"
-    expected = _signature(body, chat_id, secret)
-    if code not in ACTIONS or not clip_id.isdigit() or not hmac.compare_digest(signature, expected):
+    if code not in ACTIONS or not clip_id.isdigit():
         raise BadButton()
-    return Button(action=ACTIONS[code], clip_id=int(clip_id))
+    scope = _ANY_CHAT if ACTIONS[code] in CONSENT_ACTIONS else chat_id
+    if not hmac.compare_digest(signature, _signature(body, scope, secret)):
+        raise BadButton()
+    return Button(action=ACTIONS[code], target_id=int(clip_id))
 
 
 def _signature(body: str, chat_id: str, secret: bytes) -> str:

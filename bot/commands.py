@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -47,7 +49,8 @@ class Reroll:
 
 @dataclass(frozen=True)
 class DeleteClip:
-    """Take a clip down everywhere it was posted. Only its author may (cameo owners later)."""
+    """Take a clip down everywhere it was posted: its author may, and so may the owner of any
+    cameo in it."""
 
     author: ChatUser
     chat: ChatRef
@@ -72,4 +75,57 @@ class Unknown:
     message: MessageRef | None = None
 
 
-Command = Generate | Remix | Reroll | DeleteClip | Help | Unknown
+@dataclass(frozen=True)
+class CameoCommand:
+    """`/cameo [what]`: with nothing after it, start (or restart) enrolling a cameo; otherwise
+    one of the owner's controls (`audience`, `prefs`, `clips`, `delete`, `revoke`, `forget`).
+    Answered in a direct message, since a cameo is private business."""
+
+    args: str
+    author: ChatUser
+    chat: ChatRef
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True)
+class SelfieUpload:
+    """A video the person sent the bot privately: the selfie clip of an open enrollment.
+
+    The adapter does not download it: `fetch` does, once the core has checked `size_bytes`
+    (None when the platform does not say) against the limit, so a huge file is refused unread.
+    """
+
+    author: ChatUser
+    chat: ChatRef
+    fetch: Callable[[], Awaitable[bytes]]
+    size_bytes: int | None
+    message: MessageRef | None = None
+
+
+ConsentAnswer = Literal["approve", "always", "deny"]
+
+
+@dataclass(frozen=True)
+class AnswerConsent:
+    """A press on Approve once / Always allow / Deny under a consent request. `author` is
+    whoever pressed; only the cameo's owner is listened to."""
+
+    approval_id: int
+    answer: ConsentAnswer
+    author: ChatUser
+    chat: ChatRef
+    # The direct message that carried the buttons; the core edits it to show the answer.
+    message: MessageRef | None = None
+
+
+Command = (
+    Generate
+    | Remix
+    | Reroll
+    | DeleteClip
+    | Help
+    | Unknown
+    | CameoCommand
+    | SelfieUpload
+    | AnswerConsent
+)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.replies import ClipReady, Failed, Progress, Queued, Refused, Usage
-from bot.types import ChatRef, MessageRef
+from bot.replies import ClipReady, Failed, Note, Progress, Queued, Refused, Usage
+from bot.types import ChatRef, ChatUser, MessageRef
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Capabilities:
     min_edit_interval_s: float = 0.0
 
 
-Notice = Queued | Progress | Failed | Refused | Usage
+Notice = Queued | Progress | Failed | Refused | Usage | Note
 
 
 class UploadTooLarge(Exception):
@@ -32,6 +32,18 @@ class UploadTooLarge(Exception):
     def __init__(self, limit_bytes: int | None = None) -> None:
         super().__init__(f"upload refused as too large (limit {limit_bytes or 'unknown'})")
         self.limit_bytes = limit_bytes
+
+
+class CannotDM(Exception):
+    """The platform will not let the bot message this person privately (they never started a
+    chat with the bot, or they block messages from it). `str()` is for the chat."""
+
+    def __init__(self, handle: str) -> None:
+        super().__init__(
+            f"I can't send {handle} a direct message. {handle}, please open a private chat "
+            "with me (or allow direct messages from this server's members) and try again."
+        )
+        self.handle = handle
 
 
 class ChatPort(Protocol):
@@ -59,4 +71,9 @@ class ChatPort(Protocol):
     ) -> MessageRef:
         """Post the finished clip; returns the message that shows it (replies to it remix).
         Raises UploadTooLarge when the platform turns the file down for its size."""
+        ...
+
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        """Message one person privately (the local chat: their private panel), with the
+        note's choices as buttons; returns the message. Raises CannotDM when not allowed."""
         ...

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.callbacks import Button
+
 
 @dataclass(frozen=True)
 class Queued:
@@ -45,11 +47,14 @@ class ClipReady:
     duration_s: float
     size_bytes: int
     parent_clip_id: int | None = None
+    # Handles of the people whose cameos appear in the clip.
+    cameos: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         lineage = f" (remix of #{self.parent_clip_id})" if self.parent_clip_id else ""
-        return f"#{self.clip_id} “{self.prompt}” by {self.author}{lineage}"
+        featuring = f" featuring {', '.join(self.cameos)}" if self.cameos else ""
+        return f"#{self.clip_id} “{self.prompt}” by {self.author}{featuring}{lineage}"
 
 
 @dataclass(frozen=True)
@@ -100,4 +105,21 @@ class Deleted:
         return f"🗑️ Clip #{self.clip_id} was deleted."
 
 
-Reply = Queued | Progress | ClipReady | Failed | Refused | Usage | Deleted
+@dataclass(frozen=True)
+class Choice:
+    """A button under a note: its label, and the (unsigned) action the adapter signs."""
+
+    label: str
+    button: Button
+
+
+@dataclass(frozen=True)
+class Note:
+    """Plain text, optionally with buttons: cameo enrollment steps, consent requests, the
+    owner's lists and receipts, "waiting for approval". Most go to a direct message."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+Reply = Queued | Progress | ClipReady | Failed | Refused | Usage | Deleted | Note

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import Command, Generate, Help, Unknown
+from bot.commands import CameoCommand, Command, Generate, Help, Unknown
 from bot.types import ChatRef, ChatUser, MessageRef
 
 # `/name`, optionally `/name@botname`, then the rest of the message.
@@ -35,6 +35,8 @@ def parse_command(
     rest = stripped[match.end() :]
     if name == command_name:
         return Generate(prompt=rest, author=author, chat=chat, message=message, reply_to=reply_to)
+    if name == "cameo":
+        return CameoCommand(args=rest.strip(), author=author, chat=chat, message=message)
     if name in HELP_NAMES:
         return Help(author=author, chat=chat, message=message)
     return Unknown(name=name, author=author, chat=chat, message=message)

@@ -15,18 +15,32 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidTransition, NotFound
-from storage.models import IN_FLIGHT, Chat, Clip, Job, JobState, User, utcnow
+from storage.models import (
+    ACTIVE,
+    FINISHED,
+    IN_FLIGHT,
+    ApprovalState,
+    Chat,
+    Clip,
+    Job,
+    JobCameo,
+    JobState,
+    User,
+    utcnow,
+)
 
 # Which states each state may move to. A running job may be started again: arq reruns a job
 # whose worker died, and the rerun must be able to claim it.
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.AWAITING_CONSENT: frozenset({JobState.QUEUED, JobState.FAILED, JobState.CANCELLED}),
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset(
-        {JobState.RUNNING, JobState.DONE, JobState.FAILED, JobState.CANCELLED}
+        {JobState.RUNNING, JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.BLOCKED}
     ),
     JobState.DONE: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
+    JobState.BLOCKED: frozenset(),
 }
 
 
@@ -60,7 +74,7 @@ async def transition(session: AsyncSession, job_id: str, target: JobState, **val
     if target is JobState.RUNNING:
         values.setdefault("started_at", now)
         values["attempts"] = table.c.attempts + 1
-    if target in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
+    if target in FINISHED:
         values.setdefault("finished_at", now)
     statement = (
         update(table).where(table.c.id == job_id, table.c.state.in_(sources)).values(**values)
@@ -99,7 +113,7 @@ async def in_flight_ids(session: AsyncSession) -> list[str]:
 async def in_flight_by_author(session: AsyncSession, author_ids: list[int]) -> dict[int, int]:
     query = (
         select(Job.author_id, func.count())
-        .where(col(Job.author_id).in_(author_ids), col(Job.state).in_(IN_FLIGHT))
+        .where(col(Job.author_id).in_(author_ids), col(Job.state).in_(ACTIVE))
         .group_by(col(Job.author_id))
     )
     return {author: int(count) for author, count in (await session.exec(query)).all()}
@@ -126,6 +140,10 @@ class NewJob:
     dialogue: list[dict[str, Any]] = field(default_factory=list)
     parent_clip_id: int | None = None
     request_message_id: str | None = None
+    # AWAITING_CONSENT when a cameo owner must answer first.
+    state: JobState = JobState.QUEUED
+    # The cameos the clip uses and each one's consent as decided when the command came in.
+    cameos: list[tuple[int, ApprovalState]] = field(default_factory=list)
     id: str = field(default_factory=new_job_id)
 
 
@@ -136,10 +154,19 @@ async def insert_jobs(session: AsyncSession, jobs: list[NewJob]) -> None:
     now = utcnow()
     rows = [
         # vars(), not asdict(): asdict deep-copies every row, a third of this call's time.
-        {**vars(job), "state": JobState.QUEUED, "attempts": 0, "created_at": now, "updated_at": now}
+        {**vars(job), "attempts": 0, "created_at": now, "updated_at": now}
         for job in jobs
     ]
+    for row in rows:
+        del row["cameos"]
     await session.exec(insert(Job), params=rows)
+    uses = [
+        {"job_id": job.id, "cameo_id": cameo_id, "state": state, "created_at": now}
+        for job in jobs
+        for cameo_id, state in job.cameos
+    ]
+    if uses:
+        await session.exec(insert(JobCameo), params=uses)
 
 
 async def set_status_messages(session: AsyncSession, statuses: dict[str, str]) -> None:

@@ -17,15 +17,22 @@ def utcnow() -> datetime:
 
 
 class JobState(enum.StrEnum):
+    # A cameo's owner has been asked and has not answered yet; nothing is queued.
+    AWAITING_CONSENT = "awaiting_consent"
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The finished clip showed an enrolled face whose owner did not consent; nothing posted.
+    BLOCKED = "blocked"
 
 
+# Jobs the queue holds or a worker runs (what a restart hands to the queue again).
 IN_FLIGHT = (JobState.QUEUED, JobState.RUNNING)
-FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+# Jobs that count against a person's cap: in flight or waiting for a cameo owner.
+ACTIVE = (JobState.AWAITING_CONSENT, *IN_FLIGHT)
+FINISHED = (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.BLOCKED)
 
 
 class User(SQLModel, table=True):
@@ -138,3 +145,89 @@ class Delivery(SQLModel, table=True):
     claimed_by: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class Cameo(SQLModel, table=True):
+    """A person's verified likeness and who may use it. Only the embedding, a few reference
+    crops (blob keys) and the settings are kept; deleting the row and its crops forgets the face.
+    One per person: enrolling again replaces it."""
+
+    __tablename__ = "cameos"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", unique=True)
+    # bot.consent.Audience: only_me / approved / everyone.
+    audience: str = Field(default="approved", max_length=16)
+    # Platform chat ids the owner limited the cameo to; None: any chat.
+    only_in_chats: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Added to every prompt that uses the cameo ("always wearing a red hat").
+    preferences: str = Field(default="", max_length=300)
+    # The code the owner was asked to say in the selfie clip; shown back to them, not checked.
+    spoken_code: str = Field(max_length=8)
+    # The face model that made the embedding; another model's embeddings are not comparable.
+    face_model: str = Field(max_length=64)
+    embedding: list[float] = Field(sa_column=Column(JSON, nullable=False))
+    crop_keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # What the enrollment checks measured (yaw range, spread, ...), for the owner to see.
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CameoEnrollment(SQLModel, table=True):
+    """An open enrollment: the code a person was shown, waiting for their selfie clip."""
+
+    __tablename__ = "cameo_enrollments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    code: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CameoGrant(SQLModel, table=True):
+    """ "Always allow <person>": a standing yes for one person, until the owner revokes it."""
+
+    __tablename__ = "cameo_grants"
+    __table_args__ = (UniqueConstraint("cameo_id", "grantee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cameo_id: int = Field(foreign_key="cameos.id", index=True)
+    grantee_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalState(enum.StrEnum):
+    # The owner's settings allowed it without asking (everyone, a standing grant, the owner).
+    ALLOWED = "allowed"
+    PENDING = "pending"
+    # The owner pressed Approve once (or Always allow).
+    APPROVED = "approved"
+    DENIED = "denied"
+    # Nobody answered in time.
+    EXPIRED = "expired"
+    # The owner's settings changed after the yes (audience, a revoked grant, forget me).
+    REVOKED = "revoked"
+
+
+CONSENTED = (ApprovalState.ALLOWED, ApprovalState.APPROVED)
+
+
+class JobCameo(SQLModel, table=True):
+    """A cameo used in a job, and its owner's consent for that one use. Its id is what the
+    consent buttons carry."""
+
+    __tablename__ = "job_cameos"
+    __table_args__ = (UniqueConstraint("job_id", "cameo_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(foreign_key="jobs.id", index=True, max_length=64)
+    cameo_id: int = Field(foreign_key="cameos.id", index=True)
+    state: ApprovalState = Field(default=ApprovalState.PENDING, max_length=16)
+    # The direct message that asked the owner, edited once answered.
+    dm_chat_id: str | None = Field(default=None, max_length=128)
+    dm_message_id: str | None = Field(default=None, max_length=128)
+    # The output check's similarity of the cameo's face in the finished clip (0..1).
+    similarity: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None

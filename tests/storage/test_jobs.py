@@ -66,10 +66,11 @@ async def test_queued_cannot_jump_to_done(any_db: Database) -> None:
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
 
 
-async def test_nothing_moves_to_queued_and_unknown_jobs_are_not_found(any_db: Database) -> None:
+async def test_only_a_job_awaiting_consent_moves_to_queued(any_db: Database) -> None:
     job = await make_job(any_db)
+    assert not await move(any_db, job.id, JobState.QUEUED)
     with pytest.raises(InvalidTransition):
-        await move(any_db, job.id, JobState.QUEUED)
+        await move(any_db, job.id, JobState.AWAITING_CONSENT)
     with pytest.raises(NotFound):
         await move(any_db, "no-such-job", JobState.RUNNING)
 
