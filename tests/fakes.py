@@ -7,8 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.ports import Capabilities, Notice, UploadTooLarge
-from bot.replies import ClipReady
+from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
+from bot.replies import ClipReady, Note
 from bot.types import ChatRef, ChatUser, MessageRef
 
 
@@ -30,6 +30,8 @@ class RecordingPort:
     fail_clip_uploads: int = 0
     # Refuse this many uploads as too large, the way a platform's HTTP 413 does.
     refuse_as_too_large: int = 0
+    # User ids the platform will not let the bot message privately.
+    no_dms: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def post(
@@ -57,6 +59,17 @@ class RecordingPort:
         message_id = str(next(self._ids))
         self.sent.append(Sent("clip", chat, clip, message_id, reply_to, video))
         return MessageRef(chat, message_id)
+
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        if user.user_id in self.no_dms:
+            raise CannotDM(user.handle)
+        chat = dm_chat(user)
+        message_id = str(next(self._ids))
+        self.sent.append(Sent("dm", chat, note, message_id))
+        return MessageRef(chat, message_id)
+
+    def dms_to(self, user: ChatUser) -> list[Sent]:
+        return [s for s in self.sent if s.action == "dm" and s.chat == dm_chat(user)]
 
     def of(self, action: str) -> list[Sent]:
         return [s for s in self.sent if s.action == action]
@@ -93,3 +106,8 @@ def person(n: int = 1, platform: str = "test") -> ChatUser:
 
 def message(message_id: str, chat: ChatRef = CHAT) -> MessageRef:
     return MessageRef(chat, message_id)
+
+
+def dm_chat(user: ChatUser) -> ChatRef:
+    """The private chat with one person, as the recording port names it."""
+    return ChatRef(platform=user.platform, chat_id=f"dm-{user.user_id}", title=user.display_name)
