@@ -55,3 +55,12 @@ def decide(
     if policy.audience is Audience.EVERYONE or requester in grants:
         return Verdict(Decision.ALLOWED)
     return Verdict(Decision.NEEDS_APPROVAL, "The owner has been asked to approve this use.")
+
+
+def still_good(verdict: Verdict, owner_said_yes: bool) -> bool:
+    """Is an earlier consent still good now (when the worker starts, before posting)? What the
+    settings allow today is; a per-use yes is, while the settings still let the owner be asked;
+    anything the settings now refuse is not, whatever was said before."""
+    if verdict.decision is Decision.ALLOWED:
+        return True
+    return verdict.decision is Decision.NEEDS_APPROVAL and owner_said_yes

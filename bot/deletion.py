@@ -1,17 +1,19 @@
-"""Deleting a clip: the row is flagged, the file removed, and every message showing it taken
-down. Only the clip's author may (the cameo issue adds the owners of faces in it)."""
+"""Deleting clips: the row is flagged, the file removed, and every message showing it taken
+down. A clip's author may delete it, and so may the owner of any cameo in it."""
 
 from __future__ import annotations
 
 import logging
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.commands import DeleteClip
+from bot.consent import Person
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Deleted, Refused
 from bot.types import ChatRef, MessageRef
+from storage import cameos as cameo_rows
 from storage import deliveries
 from storage.models import Clip, User
 
@@ -21,28 +23,56 @@ log = logging.getLogger(__name__)
 async def delete_clip(
     deps: Deps, command: DeleteClip, ports: dict[str, ChatPort]
 ) -> Deleted | Refused:
-    async with deps.db.transaction() as session:
-        clip = await session.get(Clip, command.clip_id)
+    refusal = await may_delete(
+        deps, command.clip_id, Person(command.author.platform, command.author.user_id)
+    )
+    if refusal is not None:
+        return refusal
+    await remove_clips(deps, [command.clip_id], ports)
+    return Deleted(clip_id=command.clip_id)
+
+
+async def may_delete(deps: Deps, clip_id: int, who: Person) -> Refused | None:
+    """None when `who` may delete the clip, else why not."""
+    async with deps.db.session() as session:
+        clip = await session.get(Clip, clip_id)
         if clip is None or clip.deleted:
             return Refused("That clip is already gone.")
         author = await session.get(User, clip.author_id)
-        if author is None or (author.platform, author.platform_user_id) != (
-            command.author.platform,
-            command.author.user_id,
-        ):
-            return Refused("Only the person who made this clip can delete it.")
-        clip.deleted = True
-        session.add(clip)
-        messages = await deliveries.messages_of(session, command.clip_id)
-        shared = (
-            await session.exec(
-                select(Clip.id).where(Clip.blob_key == clip.blob_key, Clip.id != clip.id)
-            )
-        ).first()
-    if shared is None:
-        deps.blobs.delete(clip.blob_key)
-    await _take_down(messages, ports)
-    return Deleted(clip_id=command.clip_id)
+        owners = await cameo_rows.cameo_owners_of_clip(session, clip_id)
+    people = [author, *owners] if author is not None else owners
+    if any(Person(p.platform, p.platform_user_id) == who for p in people):
+        return None
+    return Refused(
+        "Only the person who made this clip, or someone whose cameo is in it, can delete it."
+    )
+
+
+async def remove_clips(deps: Deps, clip_ids: list[int], ports: dict[str, ChatPort]) -> int:
+    """Delete these clips everywhere; returns how many were still there to delete."""
+    removed = 0
+    for clip_id in dict.fromkeys(clip_ids):
+        async with deps.db.transaction() as session:
+            clip = await session.get(Clip, clip_id)
+            if clip is None or clip.deleted:
+                continue
+            clip.deleted = True
+            session.add(clip)
+            messages = await deliveries.messages_of(session, clip_id)
+            shared = (
+                await session.exec(
+                    select(Clip.id).where(
+                        Clip.blob_key == clip.blob_key,
+                        Clip.id != clip.id,
+                        col(Clip.deleted).is_(False),
+                    )
+                )
+            ).first()
+        removed += 1
+        if shared is None:
+            deps.blobs.delete(clip.blob_key)
+        await _take_down(messages, ports)
+    return removed
 
 
 async def _take_down(messages: list[tuple[str, str, str]], ports: dict[str, ChatPort]) -> None:

@@ -127,7 +127,13 @@ class Bookkeeping:
 
 
 async def post_clip(
-    deps: Deps, books: Bookkeeping, port: ChatPort, route: Route, event: JobEvent
+    deps: Deps,
+    books: Bookkeeping,
+    port: ChatPort,
+    route: Route,
+    event: JobEvent,
+    *,
+    featuring: tuple[str, ...] = (),
 ) -> bool:
     """Post the finished clip unless it was posted already. True if this call posted it."""
     clip = await books.clips(route.job_id)
@@ -141,7 +147,8 @@ async def post_clip(
     if not await books.claims(target):
         return False
     try:
-        message = await _send_fitted(port, route, clip, deps.blobs.read(clip.blob_key))
+        video = deps.blobs.read(clip.blob_key)
+        message = await _send_fitted(port, route, clip, video, featuring)
     except BaseException:
         async with deps.db.transaction() as session:
             await deliveries.release(session, target)
@@ -151,7 +158,9 @@ async def post_clip(
     return True
 
 
-async def _send_fitted(port: ChatPort, route: Route, clip: Clip, video: bytes) -> MessageRef:
+async def _send_fitted(
+    port: ChatPort, route: Route, clip: Clip, video: bytes, featuring: tuple[str, ...]
+) -> MessageRef:
     """Send the clip, re-encoded under the platform's limit first when it is over it, and again
     smaller if the platform still refuses it for its size."""
     limit = port.capabilities.max_upload_bytes
@@ -159,9 +168,8 @@ async def _send_fitted(port: ChatPort, route: Route, clip: Clip, video: bytes) -
         if limit is not None and len(video) > limit:
             video = await asyncio.to_thread(fit_clip, video, limit)
         try:
-            return await port.send_clip(
-                route.chat, ready(clip, route, size_bytes=len(video)), video, reply_to=route.request
-            )
+            shown = ready(clip, route, size_bytes=len(video), featuring=featuring)
+            return await port.send_clip(route.chat, shown, video, reply_to=route.request)
         except UploadTooLarge as refused:
             smaller = int(len(video) * 0.8)
             limit = min(refused.limit_bytes or smaller, smaller)
@@ -172,7 +180,9 @@ async def _send_fitted(port: ChatPort, route: Route, clip: Clip, video: bytes) -
     raise UploadTooLarge(limit)
 
 
-def ready(clip: Clip, route: Route, *, size_bytes: int | None = None) -> ClipReady:
+def ready(
+    clip: Clip, route: Route, *, size_bytes: int | None = None, featuring: tuple[str, ...] = ()
+) -> ClipReady:
     assert clip.id is not None
     return ClipReady(
         job_id=clip.job_id,
@@ -185,6 +195,7 @@ def ready(clip: Clip, route: Route, *, size_bytes: int | None = None) -> ClipRea
         duration_s=clip.duration_s,
         size_bytes=clip.size_bytes if size_bytes is None else size_bytes,
         parent_clip_id=clip.parent_id,
+        cameos=featuring,
     )
 
 

@@ -26,6 +26,11 @@ class BotConfig:
     height: int = 512
     fps: int = 24
     duration_s: float = 5.0
+    # A cameo request unanswered this long is cancelled.
+    consent_expiry_minutes: int = 30
+    # The face model for cameo selfies: "dlib" or "insightface" (with face_models, its folder).
+    face_backend: str = "dlib"
+    face_models: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ to edit), and a job that cannot be enqueued is marked failed and the person is t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.approvals import CameoPlan
 from bot.deps import Deps
 from bot.errors import EngineUnavailable, TooManyJobs
 from bot.prompt import ParsedPrompt, extract_dialogue
@@ -28,6 +29,8 @@ class Recorded:
     parent_clip_id: int | None
     # In-flight jobs ahead of this one when it was recorded (0: it is next).
     position: int
+    # Owners whose answer the job waits for (their handles); empty when it can be queued.
+    waiting_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class JobRequest:
     seed: int | None = None
     # Same prompt as the parent, new seed (a Reroll button), rather than a change on top of it.
     reroll: bool = False
+    # The cameos in the clip and each owner's consent so far.
+    cameos: CameoPlan = field(default_factory=CameoPlan)
 
 
 async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded | Exception]:
@@ -75,15 +80,17 @@ async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded |
                 chat_id=chats[(request.chat.platform, request.chat.chat_id)],
             )
             jobs.append(job)
+            waiting = tuple(use.owner.handle for use in request.cameos.waiting)
             results.append(
                 Recorded(
                     job_id=job.id,
                     prompt=job.prompt,
                     parent_clip_id=job.parent_clip_id,
                     position=ahead,
+                    waiting_for=waiting,
                 )
             )
-            ahead += 1
+            ahead += 0 if waiting else 1
         await job_rows.insert_jobs(session, jobs)
     return results
 
@@ -107,6 +114,8 @@ def new_job(deps: Deps, request: JobRequest, *, author_id: int, chat_id: int) ->
         chat_id=chat_id,
         parent_clip_id=request.parent.id if request.parent else None,
         request_message_id=request.message.message_id if request.message else None,
+        state=JobState.AWAITING_CONSENT if request.cameos.waiting else JobState.QUEUED,
+        cameos=[(use.cameo_id, use.state) for use in request.cameos.uses],
     )
 
 

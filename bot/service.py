@@ -5,24 +5,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
-from bot import delivery
-from bot.commands import Command, DeleteClip, Generate, Help, Remix, Reroll, Unknown
-from bot.deletion import delete_clip
+from bot import approvals, cameos, delivery
+from bot.commands import (
+    AnswerConsent,
+    CameoCommand,
+    Command,
+    DeleteClip,
+    Generate,
+    Help,
+    Remix,
+    Reroll,
+    SelfieUpload,
+    Unknown,
+)
+from bot.deletion import delete_clip, remove_clips
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
 from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
-from bot.ports import ChatPort, Notice
+from bot.ports import CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
-from bot.replies import Queued, Refused, Reply, Usage
+from bot.replies import Note, Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
+from storage import cameos as cameo_rows
 from storage import jobs as job_rows
 from storage.batching import Batcher
 from storage.errors import NotFound
 from storage.models import Clip
+
+if TYPE_CHECKING:
+    from engine.faces.types import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +48,28 @@ log = logging.getLogger(__name__)
 POST_RETRY_DELAYS = (1.0, 5.0, 30.0)
 CHANNEL_RETRY_S = 1.0
 MAX_KEPT_ROUTES = 10_000
+# How often unanswered cameo requests are looked for; expiry is minutes, so a minute is close.
+EXPIRY_SWEEP_S = 60.0
 
 
 class NoPort(LookupError):
     """A reply for a platform whose adapter is not running in this process."""
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A recorded job that waits for cameo owners; `note` tells the requester so."""
+
+    note: Note
+    job_id: str
+
+
+@dataclass(frozen=True)
+class CameoSuggestion:
+    """A cameo to offer while someone types a mention (Discord's autocomplete)."""
+
+    label: str
+    user_id: str
 
 
 class Core:
@@ -51,6 +87,8 @@ class Core:
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
         )
+        self._analyzer: FaceAnalyzer | None = None
+        self._analyzer_lock = asyncio.Lock()
 
     def attach(self, port: ChatPort) -> None:
         self._ports[port.platform] = port
@@ -69,13 +107,24 @@ class Core:
         if isinstance(command, DeleteClip):
             # Answered to the person who pressed Delete (an alert), not posted in the chat.
             return await delete_clip(self.deps, command, self._ports)
+        if isinstance(command, AnswerConsent):
+            # Answered to the owner who pressed (an alert); the core edits the chats itself.
+            return await approvals.answer(self.deps, self._ports, command)
+        if isinstance(command, CameoCommand):
+            return await self._privately(port, command, await self._cameo(command))
+        if isinstance(command, SelfieUpload):
+            return await self._selfie(port, command)
         reply = await self._decide(command)
         if isinstance(reply, Queued):
             return await self._queue(port, command, reply)
+        if isinstance(reply, Awaiting):
+            return await self._await_consent(port, command, reply)
         await port.post(command.chat, reply, reply_to=command.message)
         return reply
 
-    async def _decide(self, command: Generate | Remix | Reroll | Help | Unknown) -> Notice:
+    async def _decide(
+        self, command: Generate | Remix | Reroll | Help | Unknown
+    ) -> Notice | Awaiting:
         """Validation and bookkeeping that need no posting: a Queued reply, or why not."""
         if isinstance(command, Help):
             return Usage(self.deps.config.command)
@@ -88,6 +137,11 @@ class Core:
             return Usage(self.deps.config.command, note=str(error))
         except BotError as error:
             return Refused(str(error))
+        if recorded.waiting_for:
+            note = approvals.waiting_note(
+                recorded.waiting_for, self.deps.config.consent_expiry_minutes
+            )
+            return Awaiting(note=note, job_id=recorded.job_id)
         return Queued(
             job_id=recorded.job_id,
             position=recorded.position,
@@ -106,6 +160,7 @@ class Core:
                 message=command.message,
                 parent=parent,
                 reroll=True,
+                cameos=await self._plan(command, ParsedPrompt(text=parent.prompt), parent),
             )
         if isinstance(command, Remix):
             parent = await parent_by_id(self.deps, command.parent_clip_id)
@@ -119,6 +174,21 @@ class Core:
             message=command.message,
             parent=parent,
             seed=command.seed,
+            cameos=await self._plan(command, prompt, parent),
+        )
+
+    async def _plan(
+        self, command: Generate | Remix | Reroll, prompt: ParsedPrompt, parent: Clip | None
+    ) -> approvals.CameoPlan:
+        """Which cameos the clip uses, and whose consent it waits for (a remix or a reroll
+        carries the parent's cameos, checked again for the person asking now)."""
+        return await approvals.plan_cameos(
+            self.deps,
+            author=command.author,
+            chat=command.chat,
+            mentions=command.mentions if isinstance(command, Generate) else (),
+            names=prompt.mentions,
+            parent=parent,
         )
 
     async def _queue(self, port: ChatPort, command: Command, queued: Queued) -> Reply:
@@ -140,6 +210,102 @@ class Core:
             await self._say(port, command.chat, refused, command.message)
             return refused
         return queued
+
+    async def _await_consent(self, port: ChatPort, command: Command, waiting: Awaiting) -> Reply:
+        """Tell the requester the clip waits, then ask each owner in a direct message."""
+        status = await port.post(command.chat, waiting.note, reply_to=command.message)
+        await self._remember((waiting.job_id, status))
+        try:
+            await approvals.ask_owners(self.deps, port, waiting.job_id, command.chat)
+        except CannotDM as error:
+            refused = Refused(f"{error} Nothing was queued.")
+            await self._show(port, status, command, refused)
+            return refused
+        return waiting.note
+
+    async def _show(
+        self, port: ChatPort, status: MessageRef, command: Command, reply: Notice
+    ) -> None:
+        if port.capabilities.edits:
+            await port.edit(status, reply)
+        else:
+            await self._say(port, command.chat, reply, command.message)
+
+    # Cameos ---------------------------------------------------------------------------------
+
+    async def _cameo(self, command: CameoCommand) -> Note | Refused:
+        return await cameos.control(self.deps, self._ports, command)
+
+    async def _privately(
+        self, port: ChatPort, command: CameoCommand | SelfieUpload, reply: Note | Refused
+    ) -> Reply:
+        """Cameo business goes to a direct message; a group only hears that one was sent."""
+        try:
+            sent = await port.dm(
+                command.author, reply if isinstance(reply, Note) else Note(reply.text)
+            )
+        except CannotDM as error:
+            refused = Refused(str(error))
+            await self._say(port, command.chat, refused, command.message)
+            return refused
+        if sent.chat.chat_id != command.chat.chat_id:
+            await self._say(
+                port, command.chat, Note("📬 I sent you a direct message."), command.message
+            )
+        return reply
+
+    async def _selfie(self, port: ChatPort, command: SelfieUpload) -> Reply:
+        checking = Note("🔍 Checking your selfie clip… this takes a few seconds.")
+        status = await port.post(command.chat, checking, reply_to=command.message)
+        try:
+            reply = await cameos.enroll(self.deps, command, self._load_analyzer)
+        except Exception:
+            log.exception("enrollment crashed")
+            reply = Refused("Something went wrong while checking your clip. Please try again.")
+        if port.capabilities.edits:
+            await port.edit(status, reply)
+        else:
+            await port.post(command.chat, reply, reply_to=command.message)
+        return reply
+
+    async def _load_analyzer(self) -> FaceAnalyzer:
+        async with self._analyzer_lock:
+            if self._analyzer is None:
+                from pathlib import Path
+
+                from engine.faces import load_analyzer
+
+                config = self.deps.config
+                models = Path(config.face_models) if config.face_models else None
+                self._analyzer = await asyncio.to_thread(load_analyzer, config.face_backend, models)
+            return self._analyzer
+
+    def use_analyzer(self, analyzer: FaceAnalyzer) -> None:
+        """Use an already loaded face model (the worker's, in one-process mode, or a test's)."""
+        self._analyzer = analyzer
+
+    async def suggest_cameos(
+        self, *, platform: str, typed: str, limit: int = 25
+    ) -> list[CameoSuggestion]:
+        async with self.deps.db.session() as session:
+            owners = await cameo_rows.suggest(session, platform, typed, limit)
+        return [
+            CameoSuggestion(label=owner.handle, user_id=owner.platform_user_id) for owner in owners
+        ]
+
+    async def expire_consents(self) -> int:
+        """Cancel the jobs whose cameo owners did not answer in time; returns how many."""
+        after = timedelta(minutes=self.deps.config.consent_expiry_minutes)
+        return await approvals.expire(self.deps, self._ports, after=after)
+
+    async def run_expiry(self, every_s: float = EXPIRY_SWEEP_S) -> None:
+        """Sweep for expired cameo requests until cancelled."""
+        while True:
+            try:
+                await self.expire_consents()
+            except Exception:
+                log.exception("expiring cameo requests failed")
+            await asyncio.sleep(every_s)
 
     async def _say(
         self, port: ChatPort, chat: ChatRef, reply: Notice, reply_to: MessageRef | None
@@ -165,11 +331,29 @@ class Core:
             await delivery.show_progress(port, route, event, self._throttle)
             return
         if event.kind == "done":
-            await delivery.post_clip(self.deps, self._books, port, route, event)
+            # Consent is checked once more right before the clip is shown.
+            check = await approvals.recheck(self.deps, event.job_id)
+            if check.withdrawn:
+                await self._withhold(port, route, event, ", ".join(check.withdrawn))
+            else:
+                await delivery.post_clip(
+                    self.deps, self._books, port, route, event, featuring=check.featuring
+                )
         elif event.kind == "failed":
             await delivery.show_failure(port, route, event)
         self._throttle.forget(event.job_id)
         self._routes.pop(event.job_id, None)
+
+    async def _withhold(
+        self, port: ChatPort, route: delivery.Route, event: JobEvent, withdrawn: str
+    ) -> None:
+        """Consent went away between the render and the post: the clip is deleted unseen."""
+        if event.clip_id is not None:
+            await remove_clips(self.deps, [event.clip_id], self._ports)
+        failure = approvals.withdrawn_failure(withdrawn)
+        await delivery.show_failure(
+            port, route, JobEvent(job_id=event.job_id, kind="failed", error=failure.reason)
+        )
 
     def _keep_route(self, route: delivery.Route) -> None:
         self._routes[route.job_id] = route

@@ -46,6 +46,9 @@ def bot_config(settings: Settings) -> BotConfig:
         height=settings.clip_height,
         fps=settings.clip_fps,
         duration_s=settings.clip_seconds,
+        consent_expiry_minutes=settings.consent_expiry_minutes,
+        face_backend=settings.face_backend,
+        face_models=str(settings.face_models) if settings.face_models else None,
     )
 
 

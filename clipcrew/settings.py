@@ -60,6 +60,20 @@ class Settings(BaseSettings):
     # unset, espeak-ng does. Used by every engine.
     tts_voice: str | None = Field(default=None, validation_alias="CLIPCREW_TTS_VOICE")
 
+    # Cameos. The face model that verifies selfies and checks finished clips: dlib (offline,
+    # CC0 weights, the default) or insightface (CLIPCREW_FACE_MODELS names a model pack folder
+    # such as ~/.insightface/models/buffalo_l; its pretrained models are non-commercial only).
+    face_backend: Literal["dlib", "insightface"] = Field(
+        default="dlib", validation_alias="CLIPCREW_FACE_BACKEND"
+    )
+    face_models: Path | None = Field(default=None, validation_alias="CLIPCREW_FACE_MODELS")
+    # inswapper_128.onnx: the diffusers engine swaps cameo faces into its frames with it.
+    swapper_model: Path | None = Field(default=None, validation_alias="CLIPCREW_SWAPPER_MODEL")
+    # How long a cameo owner has to answer a request before the clip is cancelled.
+    consent_expiry_minutes: int = Field(
+        default=30, ge=1, le=7 * 24 * 60, validation_alias="CLIPCREW_CONSENT_EXPIRY_MINUTES"
+    )
+
     # Telegram (adapters/telegram): started when TELEGRAM_TOKEN is set.
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_base: str = Field(

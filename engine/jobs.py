@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine.cameos import BLOCKED, ConsentWithdrawn, FaceModels, check_output, consented
 from engine.events import EventSink, JobEvent
 from engine.ledger import Ledger
 from engine.request import (
+    CameoRef,
     Cancelled,
     EncodedClip,
     EngineError,
@@ -57,6 +59,8 @@ class WorkerContext:
     owns_db: bool = True
     # CLIPCREW_TTS_VOICE: a Piper voice model file for the dialogue; None is espeak-ng.
     voice: str | None = None
+    # Face models for cameos and the output check, loaded when first needed.
+    faces: FaceModels = field(default_factory=FaceModels)
     ledger: Ledger = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +84,11 @@ async def build_context(
         backend=backend,
         owns_db=db is None,
         voice=settings.tts_voice,
+        faces=FaceModels(
+            backend=settings.face_backend,
+            folder=settings.face_models,
+            swapper_path=settings.swapper_model,
+        ),
     )
 
 
@@ -105,9 +114,15 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
         return
     await ctx.events.publish(JobEvent(job_id=job_id, kind="started", stage="starting"))
     try:
-        # 2. Render, encode (in a thread: the event loop keeps serving the chat meanwhile).
-        encoded = await _generate(ctx, render_request(claimed))
-        # 3. Store the file, then the row; a failed row write removes the orphan file.
+        # 2. Consent for each cameo, as the bot recorded it, still holds.
+        cameos = await consented(ctx.db, ctx.blobs, job_id)
+        # 3. Render, encode (in a thread: the event loop keeps serving the chat meanwhile).
+        encoded = await _generate(ctx, render_request(claimed, cameos))
+        # 4. The output check: no enrolled face in it without consent.
+        if await _blocked(ctx, claimed.job, encoded, cameos):
+            await _end(ctx, job_id, JobState.BLOCKED, BLOCKED)
+            return
+        # 5. Store the file, then the row; a failed row write removes the orphan file.
         clip = await _store(ctx, claimed.job, encoded)
     except Exception as exc:
         await _fail(ctx, job_id, exc)
@@ -115,7 +130,21 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     await _report_done(ctx, job_id, clip)
 
 
-def render_request(claimed: job_rows.Claimed) -> RenderRequest:
+async def _blocked(
+    ctx: WorkerContext, job: Job, encoded: EncodedClip, cameos: tuple[CameoRef, ...]
+) -> bool:
+    verdict = await check_output(
+        ctx.db,
+        ctx.faces,
+        encoded.data,
+        job_id=job.id,
+        author_id=job.author_id,
+        consenting={ref.cameo_id for ref in cameos},
+    )
+    return verdict.blocked
+
+
+def render_request(claimed: job_rows.Claimed, cameos: tuple[CameoRef, ...] = ()) -> RenderRequest:
     job = claimed.job
     return RenderRequest(
         prompt=job.prompt,
@@ -127,6 +156,7 @@ def render_request(claimed: job_rows.Claimed) -> RenderRequest:
         dialogue=tuple(Line(text=d["text"], speaker=d.get("speaker")) for d in job.dialogue),
         author=claimed.author,
         job_id=job.id,
+        cameos=cameos,
     )
 
 
@@ -156,8 +186,9 @@ async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
     if ctx.render is not None:
         encoded = await asyncio.to_thread(ctx.render, request, on_progress)
     else:
+        swap = await ctx.faces.swap_tool() if request.cameos else None
         encoded = await asyncio.to_thread(
-            generate, request, ctx.backend, on_progress=on_progress, voice=ctx.voice
+            generate, request, ctx.backend, on_progress=on_progress, voice=ctx.voice, swap=swap
         )
     for future in pending:
         await asyncio.wrap_future(future)
@@ -198,13 +229,18 @@ async def _report_done(ctx: WorkerContext, job_id: str, clip: Clip) -> None:
 
 
 async def _fail(ctx: WorkerContext, job_id: str, exc: Exception) -> None:
-    state = JobState.CANCELLED if isinstance(exc, Cancelled) else JobState.FAILED
+    cancelled = isinstance(exc, Cancelled | ConsentWithdrawn)
+    state = JobState.CANCELLED if cancelled else JobState.FAILED
     if isinstance(exc, EngineError):
         reason = str(exc)
         log.warning("job failed", extra={"job_id": job_id, "reason": reason})
     else:
         reason = GENERIC_FAILURE
         log.exception("job crashed", extra={"job_id": job_id})
+    await _end(ctx, job_id, state, reason)
+
+
+async def _end(ctx: WorkerContext, job_id: str, state: JobState, reason: str) -> None:
     async with ctx.db.transaction() as session:
         await job_rows.transition(session, job_id, state, error=reason)
     await ctx.events.publish(JobEvent(job_id=job_id, kind="failed", error=reason))

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
+from engine.cameos import SwapTool, place_cameos
 from engine.encode import encode_mp4
 from engine.request import (
     BadRequest,
@@ -137,9 +138,11 @@ def generate(
     on_progress: ProgressCallback | None = None,
     target_bytes: int | None = None,
     voice: str | None = None,
+    swap: SwapTool | None = None,
 ) -> EncodedClip:
     """Render, score, watermark and encode one clip. `voice` is CLIPCREW_TTS_VOICE: a Piper
-    voice model file speaks the dialogue; otherwise espeak-ng does.
+    voice model file speaks the dialogue; otherwise espeak-ng does. `swap` (CLIPCREW_SWAPPER_MODEL)
+    puts cameo faces into model-made frames; the sketch engine composites them without it.
 
     Raises BadRequest for a request it refuses, Cancelled if `on_progress` raised it,
     ClipTooLarge if the clip cannot fit `target_bytes`, and EngineError for other failures.
@@ -161,8 +164,8 @@ def generate(
     # 3. Soundtrack: the backend's audio (else synthesized music) under the dialogue
     audio = _score(request, rendered, cues, engine=backend.name, voice=voice, progress=progress)
 
-    # 4. Cameos
-    # The cameo issue inserts consenting users' faces into `frames` here.
+    # 4. Cameos: the consenting people's faces (the worker checked consent before step 1)
+    place_cameos(frames, request, engine=backend.name, swap=swap)
 
     # 5. Watermark and provenance
     apply_watermark(frames, request.author)

@@ -33,6 +33,19 @@ class Line:
 
 
 @dataclass(frozen=True)
+class CameoRef:
+    """A consenting person's likeness for one clip: what the engine puts in the picture."""
+
+    cameo_id: int
+    # How the clip names them (@username), shown under a composited face.
+    name: str
+    # Added to the model's prompt: "always wearing a red hat".
+    preferences: str = ""
+    # PNG reference crops of the face, from turned left to turned right.
+    crops: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     prompt: str
     seed: int
@@ -49,6 +62,13 @@ class RenderRequest:
     # and the steps from the model family's default.
     frames: int | None = None
     steps: int | None = None
+    cameos: tuple[CameoRef, ...] = ()
+
+    @property
+    def model_prompt(self) -> str:
+        """The prompt a model reads: the person's, plus each cameo owner's preferences."""
+        extras = [f"{c.name} {c.preferences}" for c in self.cameos if c.preferences]
+        return "; ".join([self.prompt, *extras])
 
     @property
     def frame_count(self) -> int:

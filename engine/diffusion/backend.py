@@ -129,7 +129,7 @@ class DiffusersBackend:
             # LTX models are conditioned on the frame rate (and LTX-2 times its audio by it).
             options["frame_rate"] = request.fps
         return self.pipeline(
-            prompt=request.prompt,
+            prompt=request.model_prompt,
             num_frames=request.frame_count,
             height=request.height,
             width=request.width,

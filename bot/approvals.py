@@ -1,0 +1,366 @@
+"""Consent for each use of a cameo: who is in a clip, whether their owner must be asked, the
+question in a direct message, the answer, the expiry, and the checks again later.
+
+Every check asks `bot.consent.decide` with the owner's settings as they are at that moment, so
+a change of mind between the request and the post is seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import delivery
+from bot.callbacks import Button
+from bot.commands import AnswerConsent
+from bot.consent import Audience, CameoPolicy, Decision, Person, Verdict, decide, still_good
+from bot.deps import Deps
+from bot.errors import BotError
+from bot.ports import CannotDM, ChatPort
+from bot.replies import Choice, Failed, Note, Queued, Refused
+from bot.types import ChatRef, ChatUser, MessageRef
+from storage import cameos as cameo_rows
+from storage import jobs as job_rows
+from storage.models import ApprovalState, Cameo, Chat, Clip, Job, JobCameo, JobState, User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class CameoRefused(BotError):
+    """A cameo in the request that its owner's settings do not allow for this person here."""
+
+
+@dataclass(frozen=True)
+class PlannedUse:
+    cameo_id: int
+    owner: ChatUser
+    state: ApprovalState
+
+
+@dataclass(frozen=True)
+class CameoPlan:
+    uses: tuple[PlannedUse, ...] = ()
+
+    @property
+    def waiting(self) -> tuple[PlannedUse, ...]:
+        return tuple(use for use in self.uses if use.state is ApprovalState.PENDING)
+
+    @property
+    def handles(self) -> tuple[str, ...]:
+        return tuple(use.owner.handle for use in self.uses)
+
+
+def person(user: User | ChatUser) -> Person:
+    if isinstance(user, User):
+        return Person(user.platform, user.platform_user_id)
+    return Person(user.platform, user.user_id)
+
+
+def chat_user(user: User) -> ChatUser:
+    return ChatUser(
+        platform=user.platform,
+        user_id=user.platform_user_id,
+        display_name=user.display_name,
+        username=user.username,
+    )
+
+
+def policy(cameo: Cameo, owner: User) -> CameoPolicy:
+    chats = frozenset(cameo.only_in_chats) if cameo.only_in_chats is not None else None
+    return CameoPolicy(owner=person(owner), audience=Audience(cameo.audience), only_in_chats=chats)
+
+
+async def verdict_for(
+    deps: Deps, use: cameo_rows.OwnedCameo, requester: Person, chat_id: str
+) -> Verdict:
+    async with deps.db.session() as session:
+        granted = await cameo_rows.granted_users(session, _id(use.cameo))
+    grants = frozenset(person(user) for user in granted)
+    return decide(policy(use.cameo, use.owner), requester, chat_id, grants)
+
+
+async def plan_cameos(
+    deps: Deps,
+    *,
+    author: ChatUser,
+    chat: ChatRef,
+    mentions: Iterable[ChatUser],
+    names: Iterable[str],
+    parent: Clip | None,
+) -> CameoPlan:
+    """The cameos a request uses (mentioned, or carried over from the remixed clip) and each
+    one's consent now. Raises CameoRefused when any owner's settings refuse this use."""
+    mentioned_ids = [user.user_id for user in mentions if user.platform == chat.platform]
+    async with deps.db.session() as session:
+        found = await cameo_rows.find_cameos(session, chat.platform, mentioned_ids, list(names))
+        if parent is not None:
+            inherited = await cameo_rows.uses_of_jobs(session, [parent.job_id])
+            found += [
+                cameo_rows.OwnedCameo(use.cameo, use.owner) for use in inherited[parent.job_id]
+            ]
+    uses: dict[int, PlannedUse] = {}
+    for owned in found:
+        cameo_id = _id(owned.cameo)
+        if cameo_id in uses:
+            continue
+        verdict = await verdict_for(deps, owned, person(author), chat.chat_id)
+        if verdict.decision is Decision.REFUSED:
+            whose = f"{owned.owner.handle}'s cameo"
+            what = "remix this clip" if parent is not None else f"use {whose}"
+            raise CameoRefused(f"You can't {what}: {verdict.reason} ({whose})")
+        state = (
+            ApprovalState.ALLOWED if verdict.decision is Decision.ALLOWED else ApprovalState.PENDING
+        )
+        uses[cameo_id] = PlannedUse(cameo_id, chat_user(owned.owner), state)
+    return CameoPlan(tuple(uses.values()))
+
+
+def waiting_note(handles: Iterable[str], minutes: int) -> Note:
+    who = ", ".join(handles)
+    return Note(
+        f"⏳ Waiting for {who} to OK their cameo: I asked in a direct message. "
+        f"If there is no answer within {minutes} minutes, this clip is cancelled."
+    )
+
+
+def request_note(use: cameo_rows.Use, job: Job, requester: User, chat_title: str) -> Note:
+    assert use.approval.id is not None
+    where = f" in “{chat_title}”" if chat_title else ""
+    return Note(
+        text=(
+            f"🙋 {requester.handle} wants to put your cameo in a clip{where}:\n"
+            f"“{job.prompt}”\n\nMay they?"
+        ),
+        choices=(
+            Choice("✅ Approve once", Button("approve", use.approval.id)),
+            Choice(f"🤝 Always allow {requester.handle}", Button("always", use.approval.id)),
+            Choice("🚫 Deny", Button("deny", use.approval.id)),
+        ),
+    )
+
+
+async def ask_owners(deps: Deps, port: ChatPort, job_id: str, chat: ChatRef) -> None:
+    """DM each owner whose answer the job waits for. An owner the bot cannot reach means the
+    job cannot go ahead: it is cancelled and CannotDM raised for the requester to read."""
+    async with deps.db.session() as session:
+        job = await job_rows.get_job(session, job_id)
+        requester = await session.get(User, job.author_id)
+        uses = (await cameo_rows.uses_of_jobs(session, [job_id]))[job_id]
+    assert requester is not None
+    for use in uses:
+        if use.approval.state is not ApprovalState.PENDING:
+            continue
+        try:
+            sent = await port.dm(
+                chat_user(use.owner), request_note(use, job, requester, chat.title)
+            )
+        except CannotDM:
+            async with deps.db.transaction() as session:
+                await job_rows.transition(session, job_id, JobState.CANCELLED, error="no dm")
+                await cameo_rows.set_use_states(
+                    session, [_id(u.approval) for u in uses], ApprovalState.EXPIRED
+                )
+            raise
+        async with deps.db.transaction() as session:
+            await cameo_rows.remember_request_message(
+                session, _id(use.approval), sent.chat.chat_id, sent.message_id
+            )
+
+
+_ANSWERED = {
+    "approve": "✅ You approved this once.",
+    "always": "🤝 You approved, and {who} may use your cameo from now on (/cameo revoke to undo).",
+    "deny": "🚫 You said no. {who} has been told.",
+}
+
+
+async def answer(deps: Deps, ports: dict[str, ChatPort], command: AnswerConsent) -> Note | Refused:
+    """An owner's press on a consent button. Returns what the presser is shown."""
+    async with deps.db.session() as session:
+        use = await cameo_rows.use_by_id(session, command.approval_id)
+        job = await session.get(Job, use.approval.job_id) if use is not None else None
+        requester = await session.get(User, job.author_id) if job is not None else None
+    if use is None or job is None or requester is None:
+        return Refused("This request is no longer open.")
+    if person(command.author) != person(use.owner):
+        return Refused(f"Only {use.owner.handle} can answer this request.")
+    if (
+        use.approval.state is not ApprovalState.PENDING
+        or job.state is not JobState.AWAITING_CONSENT
+    ):
+        return Note(f"This request was already closed ({use.approval.state.value}).")
+    state = ApprovalState.DENIED if command.answer == "deny" else ApprovalState.APPROVED
+    async with deps.db.transaction() as session:
+        if not await cameo_rows.decide_use(
+            session, _id(use.approval), state, only_from=ApprovalState.PENDING
+        ):
+            return Note("This request was already answered.")
+        if command.answer == "always":
+            await cameo_rows.grant(session, _id(use.cameo), _id(requester))
+        if command.answer == "deny":
+            await job_rows.transition(session, job.id, JobState.CANCELLED, error="denied")
+    done = Note(_ANSWERED[command.answer].format(who=requester.handle))
+    await _close_request(ports, use, job, done.text)
+    if command.answer == "deny":
+        await tell_requester(
+            deps, ports, job.id, Failed(f"{use.owner.handle} said no to being in this clip.")
+        )
+    else:
+        await _go_ahead_if_all_said_yes(deps, ports, job.id)
+    return done
+
+
+async def _go_ahead_if_all_said_yes(deps: Deps, ports: dict[str, ChatPort], job_id: str) -> None:
+    from bot.generate import enqueue
+
+    async with deps.db.transaction() as session:
+        consented = await cameo_rows.consented_cameo_ids(session, job_id)
+        if consented is None:
+            return  # another owner has yet to answer
+        if not await job_rows.transition(session, job_id, JobState.QUEUED):
+            return
+        job = await job_rows.get_job(session, job_id)
+        ahead = await job_rows.count_all_in_flight(session) - 1
+    route = await delivery.load_route(deps, job_id)
+    queued = Queued(job_id=job_id, position=max(ahead, 0), prompt=job.prompt)
+    await _show(ports, route, queued)
+    try:
+        await enqueue(deps, job_id)
+    except BotError as error:
+        await _show(ports, route, Refused(str(error)))
+
+
+async def tell_requester(
+    deps: Deps, ports: dict[str, ChatPort], job_id: str, reply: Failed | Note
+) -> None:
+    try:
+        route = await delivery.load_route(deps, job_id)
+    except Exception:
+        log.warning("no route to tell the requester", extra={"job_id": job_id})
+        return
+    await _show(ports, route, reply)
+
+
+async def _show(
+    ports: dict[str, ChatPort], route: delivery.Route, reply: Failed | Note | Queued | Refused
+) -> None:
+    port = ports.get(route.chat.platform)
+    if port is None:
+        return
+    try:
+        if route.status is not None and port.capabilities.edits:
+            await port.edit(route.status, reply)
+        else:
+            await port.post(route.chat, reply, reply_to=route.request)
+    except Exception:
+        log.warning("could not update the requester", extra={"job_id": route.job_id})
+
+
+async def _close_request(
+    ports: dict[str, ChatPort], use: cameo_rows.Use, job: Job, outcome: str
+) -> None:
+    """Edit the owner's DM: the question stays readable, the buttons go, the outcome shows."""
+    port = ports.get(use.owner.platform)
+    approval = use.approval
+    if port is None or approval.dm_chat_id is None or approval.dm_message_id is None:
+        return
+    message = MessageRef(ChatRef(use.owner.platform, approval.dm_chat_id), approval.dm_message_id)
+    try:
+        await port.edit(message, Note(f"“{job.prompt}”\n\n{outcome}"))
+    except Exception:
+        log.warning("could not update the consent request", extra={"job_id": job.id})
+
+
+async def expire(deps: Deps, ports: dict[str, ChatPort], *, after: timedelta) -> int:
+    """Cancel every job whose owners did not answer within `after`; returns how many."""
+    async with deps.db.session() as session:
+        job_ids = await cameo_rows.expired_waits(session, utcnow() - after)
+    minutes = round(after.total_seconds() / 60)
+    for job_id in job_ids:
+        async with deps.db.transaction() as session:
+            if not await job_rows.transition(session, job_id, JobState.CANCELLED, error="expired"):
+                continue
+            job = await job_rows.get_job(session, job_id)
+            uses = (await cameo_rows.uses_of_jobs(session, [job_id]))[job_id]
+            pending = [u for u in uses if u.approval.state is ApprovalState.PENDING]
+            await cameo_rows.set_use_states(
+                session, [_id(u.approval) for u in pending], ApprovalState.EXPIRED
+            )
+        who = ", ".join(use.owner.handle for use in pending) or "The cameo owner"
+        await tell_requester(
+            deps,
+            ports,
+            job_id,
+            Failed(f"{who} didn't answer within {minutes} minutes, so this clip was cancelled."),
+        )
+        for use in pending:
+            await _close_request(ports, use, job, "⌛ This request expired unanswered.")
+    return len(job_ids)
+
+
+@dataclass(frozen=True)
+class Recheck:
+    # Handles of the owners whose consent is gone (empty: all still agree).
+    withdrawn: tuple[str, ...]
+    # Handles of everyone whose cameo the clip shows.
+    featuring: tuple[str, ...]
+
+
+async def recheck(deps: Deps, job_id: str) -> Recheck:
+    """Is every cameo of this job still allowed? Withdrawn uses are recorded as revoked, so
+    the worker's own check agrees. A job without cameos costs one query."""
+    async with deps.db.session() as session:
+        uses = (await cameo_rows.uses_of_jobs(session, [job_id]))[job_id]
+        if not uses:
+            return Recheck((), ())
+        job = await job_rows.get_job(session, job_id)
+        requester = await session.get(User, job.author_id)
+        chat_row = await session.get(Chat, job.chat_id)
+    assert requester is not None and chat_row is not None
+    withdrawn = []
+    for use in uses:
+        owned = cameo_rows.OwnedCameo(use.cameo, use.owner)
+        verdict = await verdict_for(deps, owned, person(requester), chat_row.platform_chat_id)
+        said_yes = use.approval.state is ApprovalState.APPROVED
+        if use.approval.state not in (ApprovalState.ALLOWED, ApprovalState.APPROVED) or not (
+            still_good(verdict, said_yes)
+        ):
+            withdrawn.append(use)
+    if withdrawn:
+        async with deps.db.transaction() as session:
+            await cameo_rows.set_use_states(
+                session, [_id(use.approval) for use in withdrawn], ApprovalState.REVOKED
+            )
+    return Recheck(
+        withdrawn=tuple(use.owner.handle for use in withdrawn),
+        featuring=tuple(use.owner.handle for use in uses),
+    )
+
+
+async def reconsider(deps: Deps, ports: dict[str, ChatPort], cameo_id: int) -> int:
+    """After an owner changed their settings: cancel unfinished jobs that may no longer use the
+    cameo, and tell their requesters. Returns how many were cancelled."""
+    async with deps.db.session() as session:
+        active = await cameo_rows.active_uses_of_cameo(session, cameo_id)
+    cancelled = 0
+    for _, job in active:
+        withdrawn = (await recheck(deps, job.id)).withdrawn
+        if not withdrawn:
+            continue
+        async with deps.db.transaction() as session:
+            moved = await job_rows.transition(session, job.id, JobState.CANCELLED, error="revoked")
+        if moved:
+            cancelled += 1
+            await tell_requester(deps, ports, job.id, withdrawn_failure(", ".join(withdrawn)))
+    return cancelled
+
+
+def withdrawn_failure(who: str) -> Failed:
+    return Failed(f"{who} no longer allows their cameo here, so this clip was cancelled.")
+
+
+def _id(row: Cameo | User | JobCameo) -> int:
+    assert row.id is not None
+    return row.id
