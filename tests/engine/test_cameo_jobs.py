@@ -126,7 +126,7 @@ async def test_the_authors_own_face_and_a_stranger_are_not_blocked(
     await enrolled(sqlite_db, "u1", face_of(analyzer, hopper))
     # And someone else enrolled with a different face.
     await enrolled(sqlite_db, "eileen", face_of(analyzer, photos.astronaut()))
-    ctx, events = context(sqlite_db, blobs, PhotoBackend(hopper))
+    ctx, _events = context(sqlite_db, blobs, PhotoBackend(hopper))
     ctx.faces.use(analyzer)
     await run_job(ctx, job.id)
     assert await state_of(sqlite_db, job.id) is JobState.DONE
@@ -161,7 +161,7 @@ async def test_the_sketch_engine_puts_the_cameo_in_and_its_match_is_recorded(
         sqlite_db, prompt="@eileen hosts a cooking show", width=384, height=384, fps=8
     )
     await use(sqlite_db, job, cameo, ApprovalState.ALLOWED)
-    ctx, events = context(sqlite_db, blobs, load_backend("sketch"))
+    ctx, _events = context(sqlite_db, blobs, load_backend("sketch"))
     ctx.faces.use(analyzer)
     await run_job(ctx, job.id)
 
