@@ -86,6 +86,10 @@ def _pick(
         if len(picked) < count and time_s >= targets[len(picked)]:
             picked.append(frame.to_ndarray(format="rgb24"))
             times.append(time_s)
+            # With the length known, the rest of the clip holds nothing we sample (and a
+            # container that understates its length has hidden frames nobody looks at).
+            if len(picked) == count and duration is not None:
+                break
     if last is None:
         raise VideoUnreadable("no frames")
     if not picked or (duration is None and times[-1] != last[0]):
