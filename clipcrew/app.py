@@ -87,6 +87,8 @@ async def start_services(
             await _start_local_chat(services)
         await _start_chat_platforms(services)
         services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
+        # Cameo requests nobody answered in time are cancelled (and the requester told).
+        services._tasks.append(asyncio.create_task(core.run_expiry(), name="consent-expiry"))
         await core.resume()
         if run_worker_here and settings.redis_url is not None:
             services._tasks.append(asyncio.create_task(_arq_worker(settings), name="arq-worker"))
@@ -126,6 +128,7 @@ async def _start_local_chat(services: Services) -> None:
         host=settings.local_chat_host,
         port=settings.local_chat_port,
         command=settings.command,
+        secret=settings.secret_bytes(),
     )
     services._closers.append(runner.cleanup)
     services.local_chat_url = url
