@@ -2,6 +2,7 @@
 message, the clip as a streaming video, and Remix / Reroll / Delete buttons."""
 
 from adapters.telegram.app import build_application, start_telegram
-from adapters.telegram.port import PLATFORM, TelegramPort
+from adapters.telegram.convert import PLATFORM
+from adapters.telegram.port import TelegramPort
 
 __all__ = ["PLATFORM", "TelegramPort", "build_application", "start_telegram"]

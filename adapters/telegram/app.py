@@ -42,7 +42,7 @@ def commands(command: str) -> list[BotCommand]:
         BotCommand(command, "Make a short video clip: /" + command + " <what should happen>"),
         BotCommand("help", "How to use the bot"),
         BotCommand("start", "Say hello and show how to use the bot"),
-        BotCommand("cameo", "Appear in clips (coming soon)"),
+        BotCommand("cameo", "Record your cameo, or manage who may use it"),
         BotCommand("feed", "The latest clips (coming soon)"),
     ]
 

@@ -7,7 +7,6 @@ from collections import OrderedDict
 
 from telegram import Chat, MaybeInaccessibleMessage, Message, MessageEntity, User
 
-from adapters.telegram.port import PLATFORM
 from bot.types import ChatRef, ChatUser, MessageRef
 
 # The ForceReply message the Remix button posts. The clip id lives in its text, so a reply to
@@ -15,6 +14,7 @@ from bot.types import ChatRef, ChatUser, MessageRef
 REMIX_PROMPT = "✏️ Remix of clip #{clip_id}: {who}, reply to this message with what should change."
 _REMIX_PROMPT = re.compile(r"^✏️ Remix of clip #(\d+):")
 MAX_KNOWN_USERS = 10_000
+PLATFORM = "telegram"
 
 
 def chat_ref(chat: Chat) -> ChatRef:

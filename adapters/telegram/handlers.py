@@ -4,11 +4,20 @@ the core; the core posts its replies through the port. Button presses are answer
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from telegram import ForceReply, MaybeInaccessibleMessage, ReplyParameters, Update, User
-from telegram.constants import ParseMode
+from telegram import (
+    Bot,
+    CallbackQuery,
+    ForceReply,
+    MaybeInaccessibleMessage,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import CallbackQueryLimit, ParseMode
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -26,17 +35,29 @@ from adapters.telegram.convert import (
     message_ref,
     remix_target,
 )
-from bot.callbacks import BadButton, verify
-from bot.commands import Command, DeleteClip, Generate, Remix, Reroll, Unknown
+from bot.callbacks import BadButton, Button, verify
+from bot.commands import (
+    AnswerConsent,
+    Command,
+    DeleteClip,
+    Generate,
+    Remix,
+    Reroll,
+    SelfieUpload,
+    Unknown,
+)
 from bot.ports import ChatPort
 from bot.text_commands import parse_command
 from bot.types import ChatUser
 
 log = logging.getLogger(__name__)
 
+# A selfie clip is downloaded only when the core asks (after checking its size); 20 MB over a
+# slow link takes longer than PTB's default 5 s read timeout.
+DOWNLOAD_TIMEOUT_S = 120.0
+
 # Entry points that later issues fill; until then they say so rather than pretend.
 COMING_SOON = {
-    "cameo": "🚧 /cameo is coming soon: you will be able to record a cameo and appear in clips.",
     "feed": "🚧 /feed is coming soon: a feed of the latest clips from your chats.",
 }
 
@@ -63,6 +84,11 @@ class Handlers:
             MessageHandler(
                 only_messages & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply
             )
+        )
+        # A video sent to the bot privately is a cameo selfie; videos in groups are just chat.
+        videos = filters.VIDEO | filters.VIDEO_NOTE | filters.Document.VIDEO
+        application.add_handler(
+            MessageHandler(only_messages & filters.ChatType.PRIVATE & videos, self.on_video)
         )
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_error_handler(self.on_error)
@@ -111,6 +137,26 @@ class Handlers:
             )
         )
 
+    async def on_video(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A private video (a video, a round video note, or a video sent as a file): the selfie
+        of a cameo enrollment. The core checks the stated size before it fetches the file."""
+        message = update.message
+        if message is None or message.from_user is None:
+            return
+        self.known.saw(message.from_user)
+        video = message.video or message.video_note or message.document
+        if video is None:
+            return
+        await self.core.handle(
+            SelfieUpload(
+                author=chat_user(message.from_user),
+                chat=chat_ref(message.chat),
+                fetch=_fetcher(context.bot, video.file_id),
+                size_bytes=video.file_size,
+                message=message_ref(message),
+            )
+        )
+
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None or query.message is None or query.data is None:
@@ -120,6 +166,9 @@ class Handlers:
             button = verify(query.data, chat_id=chat.chat_id, secret=self.secret)
         except BadButton as error:
             await query.answer(str(error), show_alert=True)
+            return
+        if button.is_consent:
+            await self._answer_consent(query, button)
             return
         author = chat_user(query.from_user)
         clip_message = message_ref(query.message)
@@ -132,6 +181,22 @@ class Handlers:
         else:
             await query.answer()
             await self._ask_for_remix(query.message, query.from_user, button.clip_id)
+
+    async def _answer_consent(self, query: CallbackQuery, button: Button) -> None:
+        """Approve once / Always allow / Deny under a consent request. Whoever pressed is the
+        author; the core listens only to the cameo's owner and says so to anyone else."""
+        assert query.message is not None and button.action in ("approve", "always", "deny")
+        reply = await self.core.handle(
+            AnswerConsent(
+                approval_id=button.target_id,
+                answer=button.action,
+                author=chat_user(query.from_user),
+                chat=chat_ref(query.message.chat),
+                message=message_ref(query.message),
+            )
+        )
+        limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+        await query.answer(reply.text[:limit], show_alert=True)
 
     @staticmethod
     async def _ask_for_remix(clip: MaybeInaccessibleMessage, user: User, clip_id: int) -> None:
@@ -158,6 +223,16 @@ class Handlers:
         if clip_id is None:
             return None
         return Remix(command.prompt, command.author, command.chat, clip_id, command.message)
+
+
+def _fetcher(bot: Bot, file_id: str) -> Callable[[], Awaitable[bytes]]:
+    """Downloads a file through getFile (which Telegram refuses above 20 MB), when called."""
+
+    async def fetch() -> bytes:
+        file = await bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_S))
+
+    return fetch
 
 
 def _with_mentions(command: Generate | Remix, mentions: tuple[ChatUser, ...]) -> Generate | Remix:

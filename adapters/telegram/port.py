@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from telegram import (
@@ -13,16 +14,16 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError
 
+from adapters.telegram.convert import PLATFORM, message_ref
 from bot.callbacks import Action, Button, sign
-from bot.ports import Capabilities, Notice, UploadTooLarge
-from bot.replies import ClipReady, Progress
-from bot.types import ChatRef, MessageRef
+from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
+from bot.replies import ClipReady, Note, Progress
+from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "telegram"
 # Bots may upload 50 MB through the public Bot API (a self-hosted Bot API server takes 2 GB).
 MAX_UPLOAD_BYTES = 50 * 1000 * 1000
 # Telegram tolerates about one message a second per chat and 20 a minute per group, edits
@@ -31,6 +32,8 @@ MIN_EDIT_INTERVAL_S = 3.0
 MAX_TRACKED_CHATS = 10_000
 # A clip upload can take a while on a slow link; PTB's default write timeout is 5 s.
 UPLOAD_TIMEOUT_S = 120.0
+# What Telegram answers (400) for a private chat that does not exist for the bot.
+_NO_SUCH_CHAT = re.compile(r"chat not found|user not found|peer_id_invalid", re.IGNORECASE)
 BUTTONS: tuple[tuple[str, Action], ...] = (
     ("🎨 Remix", "remix"),
     ("🎲 Reroll", "reroll"),
@@ -58,18 +61,43 @@ class TelegramPort:
         self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
     ) -> MessageRef:
         sent = await self.bot.send_message(
-            chat_id=int(chat.chat_id), text=reply.text, reply_parameters=_in_reply_to(reply_to)
+            chat_id=int(chat.chat_id),
+            text=reply.text,
+            reply_markup=self.choices(chat.chat_id, reply),
+            reply_parameters=_in_reply_to(reply_to),
         )
         return MessageRef(chat, str(sent.message_id))
+
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        """A private chat's id is the user's id; Telegram lets the bot write there only after
+        the person has started a chat with it (and not blocked it since)."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(user.user_id),
+                text=note.text,
+                reply_markup=self.choices(user.user_id, note),
+            )
+        except Forbidden as error:  # can't initiate conversation / blocked / deactivated
+            log.info("telegram: direct message refused", extra={"reason": error.message})
+            raise CannotDM(user.handle) from error
+        except BadRequest as error:
+            if not _NO_SUCH_CHAT.search(error.message):
+                raise
+            log.info("telegram: direct message refused", extra={"reason": error.message})
+            raise CannotDM(user.handle) from error
+        return message_ref(sent)
 
     async def edit(self, message: MessageRef, reply: Notice) -> None:
         if isinstance(reply, Progress) and not self._may_edit(message.chat.chat_id):
             return  # a skipped progress step is invisible; a flood-wait is not
         try:
+            # Without reply_markup Telegram drops the message's buttons: a Note edited to its
+            # outcome (an answered consent request) loses them, as it should.
             await self.bot.edit_message_text(
                 text=reply.text,
                 chat_id=int(message.chat.chat_id),
                 message_id=int(message.message_id),
+                reply_markup=self.choices(message.chat.chat_id, reply),
             )
         except BadRequest as error:
             # Same text again, or a status message someone deleted: nothing left to show.
@@ -116,6 +144,23 @@ class TelegramPort:
                     )
                     for label, action in BUTTONS
                 ]
+            ]
+        )
+
+    def choices(self, chat_id: str, reply: Notice) -> InlineKeyboardMarkup | None:
+        """A Note's choices as buttons, one per row (labels such as "Always allow @someone"
+        would be cut short side by side); each payload is signed for `chat_id`."""
+        if not isinstance(reply, Note) or not reply.choices:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        choice.label,
+                        callback_data=sign(choice.button, chat_id=chat_id, secret=self.secret),
+                    )
+                ]
+                for choice in reply.choices
             ]
         )
 

@@ -1,4 +1,5 @@
-"""Fixtures: the Bot API emulator, and clipcrew's real services started against it."""
+"""Fixtures: the Bot API emulator, the adapter alone (a recording core), and clipcrew's real
+services, each started against the emulator."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from adapters.telegram import start_telegram
 from clipcrew.app import Services, start_services, stop_services
 from clipcrew.settings import Settings
+from storage.blobs import BlobStore
 from tests.adapters.telegram.emulator import TOKEN, BotApi
+from tests.adapters.telegram.fakes import RecordingCore
 from tests.factories import small_settings
 
 Start = Callable[..., Awaitable[Services]]
@@ -40,6 +44,16 @@ async def stop_bot(api: BotApi, services: Services) -> None:
         await stop_services(services)
     finally:
         await api.drain(False)
+
+
+@pytest.fixture
+async def core(api: BotApi, tmp_path: Path) -> AsyncIterator[RecordingCore]:
+    """The Telegram adapter alone, started against the emulator around a recording core."""
+    recording = RecordingCore()
+    stop = await start_telegram(recording, BlobStore(tmp_path), telegram_settings(tmp_path, api))
+    yield recording
+    await api.drain(True)
+    await stop()
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """A Telegram Bot API emulator: aiohttp on 127.0.0.1 (port 0) that records every call, keeps the
 chats' messages, serves scripted updates through a parked getUpdates, and fails calls on request.
+Private chats behave like Telegram's: the bot may write to a person only after they wrote to it
+(or `start`ed it), and files people send are served through getFile and the file route.
 
 The real python-telegram-bot Application talks to it through TELEGRAM_API_BASE; nothing of PTB
 is replaced.
@@ -17,21 +19,44 @@ from typing import Any
 
 from aiohttp import web
 
+Json = dict[str, Any]
+
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
-BOT = {"id": 999, "is_bot": True, "first_name": "clipcrew", "username": "clipcrew_bot"}
-GROUP = {"id": -100123, "type": "supergroup", "title": "Meme lab"}
-ADA = {"id": 101, "is_bot": False, "first_name": "Ada", "username": "ada"}
-BOB = {"id": 102, "is_bot": False, "first_name": "Bob", "username": "bob"}
-CAROL = {"id": 103, "is_bot": False, "first_name": "Carol"}  # no username
+BOT: Json = {"id": 999, "is_bot": True, "first_name": "clipcrew", "username": "clipcrew_bot"}
+GROUP: Json = {"id": -100123, "type": "supergroup", "title": "Meme lab"}
+ADA: Json = {"id": 101, "is_bot": False, "first_name": "Ada", "username": "ada"}
+BOB: Json = {"id": 102, "is_bot": False, "first_name": "Bob", "username": "bob"}
+CAROL: Json = {"id": 103, "is_bot": False, "first_name": "Carol"}  # no username
 # How long a test waits for a call before it fails.
 WAIT_S = 30
+# getFile refuses larger files on the public Bot API.
+MAX_DOWNLOAD_BYTES = 20 * 1000 * 1000
+CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 _MENTION = re.compile(r"(?<![\w@])@\w+")
-
-Json = dict[str, Any]
 
 
 def private(user: Json) -> Json:
-    return {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    names: Json = {k: user[k] for k in ("first_name", "last_name", "username") if k in user}
+    return {"id": user["id"], "type": "private", **names}
+
+
+class ApiError(Exception):
+    """A Bot API method's failure, answered as Telegram does: `{"ok": false, ...}`."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+@dataclass
+class StoredFile:
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+    # What Telegram states; may exceed len(data) so a test needn't hold 25 MB to send 25 MB.
+    file_size: int
 
 
 @dataclass
@@ -40,6 +65,7 @@ class Call:
     params: Json
     files: dict[str, bytes] = field(default_factory=dict)
     status: int = 200
+    # The method's result; for a failure that Telegram describes, its description.
     result: Any = None
 
 
@@ -50,6 +76,11 @@ class BotApi:
         # While set, getUpdates answers at once: a bot that is stopping isn't kept waiting.
         self.draining = False
         self._failures: dict[str, list[tuple[int, Json]]] = {}
+        self.users: dict[int, Json] = {u["id"]: u for u in (ADA, BOB, CAROL)}
+        # Users who opened a private chat with the bot (and have not blocked it since).
+        self.started: set[int] = set()
+        self.blocked: set[int] = set()
+        self.files: dict[str, StoredFile] = {}
         self._messages: dict[tuple[int, int], Json] = {}
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -62,6 +93,7 @@ class BotApi:
     async def start(self) -> None:
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_post(f"/bot{TOKEN}/{{method}}", self._dispatch)
+        app.router.add_get(f"/file/bot{TOKEN}/{{path:.+}}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -101,9 +133,22 @@ class BotApi:
             await self._record(Call(method, params, files))
             return _ok(await self._get_updates(params))
         answer = getattr(self, f"_{_snake(method)}", None)
-        result = answer(params) if answer else True
+        try:
+            result = answer(params) if answer else True
+        except ApiError as error:
+            await self._record(Call(method, params, files, error.status, error.description))
+            return _error(error.status, error.description)
         await self._record(Call(method, params, files, result=result))
         return _ok(result)
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """`GET /file/bot<token>/<file_path>`: the bytes behind a getFile answer."""
+        path = request.match_info["path"]
+        found = [f for f in self.files.values() if f.file_path == path]
+        await self._record(Call("download", {"file_path": path}, status=200 if found else 404))
+        if not found:
+            return _error(404, "Not Found")
+        return web.Response(body=found[0].data, content_type="application/octet-stream")
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -147,7 +192,25 @@ class BotApi:
     def _edit_message_text(self, params: Json) -> Json:
         message = self._messages[(int(params["chat_id"]), int(params["message_id"]))]
         message["text"] = params["text"]
+        # Telegram drops an inline keyboard that the edit does not send again.
+        if "inline_keyboard" in params.get("reply_markup", {}):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
         return message
+
+    def _get_file(self, params: Json) -> Json:
+        stored = self.files.get(params["file_id"])
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.file_size > MAX_DOWNLOAD_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+            "file_path": stored.file_path,
+        }
 
     # Scripting -----------------------------------------------------------------------------------
 
@@ -163,6 +226,54 @@ class BotApi:
             body["parameters"] = {"retry_after": retry_after}
             body["description"] += f": retry after {retry_after}"
         self._failures.setdefault(method, []).append((status, body))
+
+    def open_private(self, user: Json) -> None:
+        """The person opens a private chat with the bot, so the bot may write to them."""
+        self.users[user["id"]] = user
+        self.started.add(user["id"])
+        self.blocked.discard(user["id"])
+
+    def block(self, user: Json) -> None:
+        """The person blocks the bot: Telegram then refuses messages to them with 403."""
+        self.blocked.add(user["id"])
+
+    def add_file(self, data: bytes, *, size: int | None = None) -> StoredFile:
+        """A file someone sent; `size` is the stated file_size (default: len(data))."""
+        n = next(self._ids)
+        stored = StoredFile(f"file-{n}", f"uf-{n}", f"videos/file_{n}.mp4", data, size or len(data))
+        self.files[stored.file_id] = stored
+        return stored
+
+    async def send_video(
+        self,
+        user: Json,
+        data: bytes,
+        *,
+        kind: str = "video",
+        size: int | None = None,
+        chat: Json | None = None,
+        mime_type: str = "video/mp4",
+        duration: int = 4,
+    ) -> Json:
+        """A person sends a video (`kind`: video, video_note or document) to the bot, in their
+        private chat unless `chat` says otherwise. Returns the message."""
+        stored = self.add_file(data, size=size)
+        media: Json = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": stored.file_size,
+        }
+        if kind == "video":
+            media |= {"width": 480, "height": 640, "duration": duration, "mime_type": mime_type}
+        elif kind == "video_note":
+            media |= {"length": 384, "duration": duration}
+        else:
+            assert kind == "document", kind
+            media |= {"file_name": "selfie.mp4", "mime_type": mime_type}
+        where = chat or private(user)
+        message = self._message(where, user, **{kind: media})
+        await self._from(user, where, message)
+        return message
 
     def compose(
         self,
@@ -182,8 +293,13 @@ class BotApi:
     async def say(self, chat: Json, user: Json, text: str, **kwargs: Any) -> Json:
         """A person writes in a chat, and the bot gets it through getUpdates."""
         message = self.compose(chat, user, text, **kwargs)
-        await self.push({"message": message})
+        await self._from(user, chat, message)
         return message
+
+    async def _from(self, user: Json, chat: Json, message: Json) -> None:
+        if chat["type"] == "private":  # writing to the bot opens the chat for its answers
+            self.open_private(user)
+        await self.push({"message": message})
 
     async def press(self, user: Json, message: Json, data: str) -> None:
         """A person presses an inline button under `message`."""
@@ -217,7 +333,7 @@ class BotApi:
 
     def _bot_message(self, params: Json, **content: Any) -> Json:
         chat_id = int(params["chat_id"])
-        chat = GROUP if chat_id == GROUP["id"] else {"id": chat_id, "type": "private"}
+        chat = GROUP if chat_id == GROUP["id"] else self._private_chat(chat_id)
         message = self._message(chat, BOT, **content)
         # Telegram shows only inline keyboards on a message (ForceReply is a request, not markup).
         if "inline_keyboard" in params.get("reply_markup", {}):
@@ -226,6 +342,17 @@ class BotApi:
         if reply and (chat_id, int(reply["message_id"])) in self._messages:
             message["reply_to_message"] = self._messages[(chat_id, int(reply["message_id"]))]
         return message
+
+    def _private_chat(self, user_id: int) -> Json:
+        """The chat the bot may write to at `user_id`, or Telegram's refusal."""
+        user = self.users.get(user_id)
+        if user is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if user_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if user_id not in self.started:
+            raise ApiError(403, CANT_INITIATE)
+        return private(user)
 
     def _message(self, chat: Json, user: Json, **content: Any) -> Json:
         message = {
@@ -241,6 +368,12 @@ class BotApi:
 
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
+
+
+def _error(status: int, description: str) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": status, "description": description}, status=status
+    )
 
 
 def _snake(method: str) -> str:

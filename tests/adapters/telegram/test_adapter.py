@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -20,15 +19,6 @@ from storage.blobs import BlobStore
 from tests.adapters.telegram.conftest import telegram_settings
 from tests.adapters.telegram.emulator import ADA, BOB, BOT, CAROL, GROUP, TOKEN, BotApi
 from tests.adapters.telegram.fakes import RecordingCore
-
-
-@pytest.fixture
-async def core(api: BotApi, tmp_path: Path) -> AsyncIterator[RecordingCore]:
-    recording = RecordingCore()
-    stop = await start_telegram(recording, BlobStore(tmp_path), telegram_settings(tmp_path, api))
-    yield recording
-    await api.drain(True)
-    await stop()
 
 
 async def test_mentions_become_users(api: BotApi, core: RecordingCore) -> None:
