@@ -2,7 +2,7 @@
 `start_discord` is what `clipcrew serve` and `clipcrew bot` call when DISCORD_TOKEN is set."""
 
 from adapters.discord.client import ClipcrewClient
-from adapters.discord.port import CannotDM, DiscordPort, DmButton
+from adapters.discord.port import DiscordPort
 from adapters.discord.start import start_discord
 
-__all__ = ["CannotDM", "ClipcrewClient", "DiscordPort", "DmButton", "start_discord"]
+__all__ = ["ClipcrewClient", "DiscordPort", "start_discord"]

@@ -1,6 +1,6 @@
 """What each interaction does: parse it, build the core's command, `await core.handle(...)`.
-The port renders whatever the core answers; only Delete's answer comes back here (it is shown
-to the presser alone)."""
+The port renders whatever the core answers; only the answers to Delete and to the consent
+buttons come back here (they are shown to the presser alone)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,48 @@ import logging
 from typing import Any, Protocol
 
 import discord
+from discord import app_commands
 
 from adapters.discord.port import PLATFORM, DiscordPort
 from adapters.discord.views import RemixModal, signed_payloads
 from bot.callbacks import BadButton, Button, sign, verify
-from bot.commands import Command, DeleteClip, Generate, Help, Remix, Reroll
+from bot.commands import (
+    AnswerConsent,
+    CameoCommand,
+    Command,
+    DeleteClip,
+    Generate,
+    Help,
+    Remix,
+    Reroll,
+    SelfieUpload,
+)
 from bot.ports import ChatPort
-from bot.types import ChatRef, ChatUser
+from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
 
 NOT_A_CLIP = "That isn't one of my clips. Use “Remix clip” on a clip I posted."
 COMING_SOON = "{what} are coming soon. For now: /{command} <what should happen>."
+# When the core answered a /cameo only by direct message, the private "thinking…" says so.
+ANSWERED_BY_DM = "📬 I answered in a direct message."
+PICK_A_CAMEO = (
+    "Pick the cameo from the list that shows up as you type in `cameo` (only people who made "
+    "a cameo are listed)."
+)
+# Discord shows at most 25 autocomplete choices, each named in at most 100 characters.
+MAX_CHOICES = 25
+CHOICE_NAME_MAX = 100
+
+
+class CameoSuggestion(Protocol):
+    """One of `core.suggest_cameos(...)`'s answers: what to show, and the owner's user id."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def user_id(self) -> str: ...
 
 
 class Core(Protocol):
@@ -53,15 +83,65 @@ class Actions:
     # Slash and context-menu commands --------------------------------------------------------
 
     async def generate(
-        self, interaction: discord.Interaction, prompt: str, seed: int | None
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        seed: int | None,
+        cameo: str | None = None,
     ) -> None:
+        """`cameo` is what the autocomplete chose: the cameo owner's user id."""
+        if cameo is not None and not cameo.isdigit():
+            # Typed, not picked: a name the core would not find by user id.
+            await interaction.response.send_message(PICK_A_CAMEO, ephemeral=True)
+            return
         chat = chat_of(interaction)
         request = await self.port.begin(interaction, chat)
+        mentions = (
+            (ChatUser(platform=PLATFORM, user_id=cameo, display_name=cameo),) if cameo else ()
+        )
         await self.core.handle(
             Generate(
-                prompt=prompt, author=user_of(interaction), chat=chat, message=request, seed=seed
+                prompt=prompt,
+                author=user_of(interaction),
+                chat=chat,
+                message=request,
+                mentions=mentions,
+                seed=seed,
             )
         )
+
+    async def cameo_choices(self, typed: str) -> list[app_commands.Choice[str]]:
+        """The /sora `cameo` option's autocomplete: the cameos the core suggests."""
+        suggest = getattr(self.core, "suggest_cameos", None)
+        if suggest is None:  # a core without cameos
+            return []
+        suggestions: list[CameoSuggestion] = await suggest(platform=PLATFORM, typed=typed)
+        return [
+            app_commands.Choice(name=s.label[:CHOICE_NAME_MAX], value=s.user_id)
+            for s in suggestions[:MAX_CHOICES]
+        ]
+
+    async def cameo(
+        self,
+        interaction: discord.Interaction,
+        action: str | None,
+        video: discord.Attachment | None,
+    ) -> None:
+        """`/cameo`: a `video` is the selfie clip of an enrollment; otherwise `action` is the
+        owner's control (nothing: start enrolling). The core answers by direct message."""
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat, ephemeral=True)
+        author = user_of(interaction)
+        command: Command
+        if video is not None:
+            # The core checks the stated size before it downloads anything.
+            command = SelfieUpload(
+                author=author, chat=chat, fetch=video.read, size_bytes=video.size, message=request
+            )
+        else:
+            command = CameoCommand(args=action or "", author=author, chat=chat, message=request)
+        await self.core.handle(command)
+        await self.port.settle(request, ANSWERED_BY_DM)
 
     async def help(self, interaction: discord.Interaction) -> None:
         chat = chat_of(interaction)
@@ -88,11 +168,13 @@ class Actions:
 
     # Buttons and the modal ------------------------------------------------------------------
 
-    async def on_clip_button(self, interaction: discord.Interaction, payload: str) -> None:
+    async def on_button(self, interaction: discord.Interaction, payload: str) -> None:
         button = await self._verified(interaction, payload)
         if button is None:
             return
-        if button.action == "remix":
+        if button.is_consent:
+            await self._answer_consent(interaction, button)
+        elif button.action == "remix":
             await self._open_remix(interaction, button.clip_id)
         elif button.action == "reroll":
             chat = chat_of(interaction)
@@ -137,6 +219,25 @@ class Actions:
         await interaction.response.defer(ephemeral=True, thinking=True)
         answer = await self.core.handle(
             DeleteClip(author=user_of(interaction), chat=chat_of(interaction), clip_id=clip_id)
+        )
+        await interaction.edit_original_response(content=answer.text)
+
+    async def _answer_consent(self, interaction: discord.Interaction, button: Button) -> None:
+        """Approve once / Always allow / Deny under a consent request. The core checks that the
+        presser owns the cameo, edits the request and tells the requester; the presser sees
+        its answer privately."""
+        assert button.action in ("approve", "always", "deny")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        chat = chat_of(interaction)
+        pressed = interaction.message
+        answer = await self.core.handle(
+            AnswerConsent(
+                approval_id=button.target_id,
+                answer=button.action,
+                author=user_of(interaction),
+                chat=chat,
+                message=MessageRef(chat, str(pressed.id)) if pressed is not None else None,
+            )
         )
         await interaction.edit_original_response(content=answer.text)
 

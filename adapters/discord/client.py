@@ -8,7 +8,7 @@ import logging
 import discord
 from discord import app_commands
 
-from adapters.discord.views import SOMETHING_WRONG, ClipButton, Presses, tell_privately
+from adapters.discord.views import SOMETHING_WRONG, Presses, SignedButton, tell_privately
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class ClipcrewClient(discord.Client):
         self.presses: Presses | None = None
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(ClipButton)
+        self.add_dynamic_items(SignedButton)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:

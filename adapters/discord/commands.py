@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from discord import Interaction, Message, app_commands
+from discord import Attachment, Interaction, Message, app_commands
 
 from adapters.discord.actions import Actions
 
@@ -20,16 +20,22 @@ def build_commands(
     @app_commands.describe(
         prompt='What should happen. Put dialogue in quotes: a cat DJ says "drop the beat"',
         seed="Same prompt and seed, same clip (optional)",
+        cameo="Put someone's cameo in the clip (they may have to approve)",
     )
     async def generate(
         interaction: Interaction,
         prompt: str,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        cameo: str | None = None,
     ) -> None:
         """Make a short video with sound from a prompt."""
-        await actions.generate(interaction, prompt, seed)
+        await actions.generate(interaction, prompt, seed, cameo)
 
-    # Cameo autocomplete belongs to the cameo issue, which adds the option and its choices.
+    @generate.autocomplete("cameo")
+    async def cameo_choices(
+        interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await actions.cameo_choices(current)
 
     @app_commands.command(name="help")
     async def help_(interaction: Interaction) -> None:
@@ -37,9 +43,20 @@ def build_commands(
         await actions.help(interaction)
 
     @app_commands.command(name="cameo")
-    async def cameo(interaction: Interaction) -> None:
-        """Put yourself in clips (coming soon)."""
-        await actions.coming_soon(interaction, "Cameos")
+    # Cameo business is private: /cameo works in the bot's DM too (for globally synced
+    # commands; commands synced to DISCORD_GUILD_IDS exist in those servers only).
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.describe(
+        # Discord cuts option descriptions at 100 characters.
+        action="Empty: enroll, or your settings. Or: audience everyone, prefs …, clips, "
+        "delete 12, revoke @bob",
+        video="Your selfie video: say the code I sent you, turn your head left then right",
+    )
+    async def cameo(
+        interaction: Interaction, action: str | None = None, video: Attachment | None = None
+    ) -> None:
+        """Put yourself in clips: enroll with a selfie video, then choose who may use it."""
+        await actions.cameo(interaction, action, video)
 
     @app_commands.command(name="feed")
     async def feed(interaction: Interaction) -> None:

@@ -12,16 +12,15 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import discord
 
-from adapters.discord.views import clip_view, link_view
-from bot.errors import BotError
-from bot.ports import Capabilities, Notice, UploadTooLarge
-from bot.replies import ClipReady, Refused, Usage
-from bot.types import ChatRef, MessageRef
+from adapters.discord.views import clip_view, note_view
+from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
+from bot.replies import ClipReady, Note, Refused, Usage
+from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
 
@@ -38,23 +37,6 @@ FORGET_AFTER_S = 20 * 60
 REQUEST_PREFIX = "interaction"
 
 
-class CannotDM(BotError):
-    """The person does not accept direct messages from the bot (Discord error 50007)."""
-
-    def __init__(self, user_id: str) -> None:
-        super().__init__(
-            "I can't send that person a direct message: they don't accept DMs from this server."
-        )
-        self.user_id = user_id
-
-
-@dataclass(frozen=True)
-class DmButton:
-    label: str
-    custom_id: str
-    style: discord.ButtonStyle = discord.ButtonStyle.secondary
-
-
 @dataclass
 class Pending:
     """An interaction we may still answer through its token."""
@@ -62,6 +44,8 @@ class Pending:
     interaction: discord.Interaction
     ephemeral: bool
     started: float
+    # Whether anything replaced the "thinking…" response yet (see `settle`).
+    answered: bool = False
 
 
 def request_ref(chat: ChatRef, interaction: discord.Interaction) -> MessageRef:
@@ -136,11 +120,14 @@ class DiscordPort:
         key = reply_to.message_id if reply_to else None
         pending = self._live(key)
         if pending is None or key is None:
-            return await self._channel_post(chat, reply.text, author_of(reply_to))
+            return await self._channel_post(chat, reply, author_of(reply_to))
+        pending.answered = True
         interaction = pending.interaction
         if isinstance(reply, Refused | Usage) and not pending.ephemeral:
             return await self._whisper(chat, interaction, reply.text)
-        message = await interaction.edit_original_response(content=reply.text)
+        message = await interaction.edit_original_response(
+            content=reply.text, view=self._note_view(chat, reply)
+        )
         self._statuses[str(message.id)] = key
         return MessageRef(chat, str(message.id))
 
@@ -154,12 +141,22 @@ class DiscordPort:
         message = await interaction.followup.send(text, ephemeral=True, wait=True)
         return MessageRef(chat, str(message.id))
 
+    async def settle(self, request: MessageRef, text: str) -> None:
+        """Replace a "thinking…" response that the core left unanswered (it answered
+        elsewhere, e.g. by direct message), so it does not spin until the token expires."""
+        pending = self._live(request.message_id)
+        if pending is not None and not pending.answered:
+            pending.answered = True
+            await pending.interaction.edit_original_response(content=text)
+
     async def edit(self, message: MessageRef, reply: Notice) -> None:
+        # A status or note shows the buttons of its note, if any: none clears the old ones.
+        view = self._note_view(message.chat, reply)
         pending = self._live(self._statuses.get(message.message_id))
         if pending is not None:
-            await pending.interaction.edit_original_response(content=reply.text)
+            await pending.interaction.edit_original_response(content=reply.text, view=view)
             return
-        await self._message(message).edit(content=reply.text)
+        await self._message(message).edit(content=reply.text, view=view)
 
     async def delete(self, message: MessageRef) -> None:
         pending = self._live(self._statuses.pop(message.message_id, None))
@@ -179,6 +176,7 @@ class DiscordPort:
             raise UploadTooLarge(limit)
         pending = self._live(reply_to.message_id if reply_to else None)
         if pending is not None:
+            pending.answered = True
             try:
                 message = await pending.interaction.followup.send(
                     clip.text, file=_file(clip, video), view=self._view(chat, clip), wait=True
@@ -193,24 +191,34 @@ class DiscordPort:
 
     # Direct messages ------------------------------------------------------------------------
 
-    async def dm(self, user_id: str, text: str, buttons: Sequence[DmButton] = ()) -> MessageRef:
-        """Message a person directly (e.g. to ask for a cameo approval). Raises CannotDM when
-        they refuse DMs from the bot, so the core can tell whoever asked."""
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        """Message a person directly (e.g. to ask for a cameo approval), the note's choices as
+        buttons. Raises CannotDM when Discord refuses (50007: no shared server, or they turned
+        off DMs from server members), so the core can tell whoever asked."""
         try:
-            channel = await self.client.create_dm(discord.Object(int(user_id)))
-            view = link_view([(b.label, b.custom_id, b.style) for b in buttons])
-            message = await channel.send(text, view=view) if view else await channel.send(text)
+            channel = await self.client.create_dm(discord.Object(int(user.user_id)))
+            chat = ChatRef(PLATFORM, str(channel.id))
+            view = self._note_view(chat, note)
+            if view is None:
+                message = await channel.send(note.text)
+            else:
+                message = await channel.send(note.text, view=view)
         except discord.Forbidden as error:
             if error.code == CANNOT_DM:
-                raise CannotDM(user_id) from error
+                raise CannotDM(user.handle) from error
             raise
-        return MessageRef(ChatRef(PLATFORM, str(channel.id)), str(message.id))
+        return MessageRef(chat, str(message.id))
 
     # Channel messages (no interaction to answer through) -----------------------------------
 
-    async def _channel_post(self, chat: ChatRef, text: str, author: str | None) -> MessageRef:
+    async def _channel_post(self, chat: ChatRef, reply: Notice, author: str | None) -> MessageRef:
         channel = self.client.get_partial_messageable(int(chat.chat_id))
-        message = await channel.send(_mention(author, text), allowed_mentions=_only(author))
+        text, mentions = _mention(author, reply.text), _only(author)
+        view = self._note_view(chat, reply)
+        if view is None:
+            message = await channel.send(text, allowed_mentions=mentions)
+        else:
+            message = await channel.send(text, allowed_mentions=mentions, view=view)
         return MessageRef(chat, str(message.id))
 
     async def _channel_clip(
@@ -235,6 +243,11 @@ class DiscordPort:
 
     def _view(self, chat: ChatRef, clip: ClipReady) -> discord.ui.View:
         return clip_view(clip.clip_id, chat_id=chat.chat_id, secret=self.secret)
+
+    def _note_view(self, chat: ChatRef, reply: Notice) -> discord.ui.View | None:
+        if not isinstance(reply, Note):
+            return None
+        return note_view(reply, chat_id=chat.chat_id, secret=self.secret)
 
 
 def _file(clip: ClipReady, video: bytes) -> discord.File:

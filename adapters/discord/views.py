@@ -1,21 +1,21 @@
-"""The clip's buttons and the remix modal.
+"""The buttons (a clip's, and a note's such as a cameo consent request) and the remix modal.
 
-A button's custom id is `cc:` and a payload signed by `bot.callbacks` (action, clip id, and a
-signature over the channel), so a press works after a restart and can't be forged or copied to
-another channel. The buttons are `DynamicItem`s: discord.py routes any press whose custom id
-matches the template here, whichever process posted the message.
+A button's custom id is `cc:` and a payload signed by `bot.callbacks` (action, id, and for clip
+buttons a signature over the channel), so a press works after a restart and can't be forged or
+copied to another channel. The buttons are `DynamicItem`s: discord.py routes any press whose
+custom id matches the template here, whichever process posted the message.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import discord
 
 from bot.callbacks import Action, Button, sign
+from bot.replies import Note
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,16 @@ MODAL_PREFIX = "ccm:"
 # Discord's own cap on a text input; the core refuses prompts over its (smaller) limit with a
 # readable reason, which beats a modal that silently truncates.
 MODAL_MAX_CHARS = 4000
+# Discord cuts a button label at 80 characters.
+LABEL_MAX = 80
 _LOOKS = {
     "remix": ("Remix", "🎛️", discord.ButtonStyle.primary),
     "reroll": ("Reroll", "🎲", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
+    # The consent buttons carry the core's own labels (Approve once, Always allow @bob, Deny).
+    "approve": ("Approve", None, discord.ButtonStyle.success),
+    "always": ("Always allow", None, discord.ButtonStyle.primary),
+    "deny": ("Deny", None, discord.ButtonStyle.danger),
 }
 ACTIONS: tuple[Action, ...] = ("remix", "reroll", "delete")
 
@@ -37,7 +43,7 @@ ACTIONS: tuple[Action, ...] = ("remix", "reroll", "delete")
 class Presses(Protocol):
     """What the buttons and the modal call; `Actions` in actions.py."""
 
-    async def on_clip_button(self, interaction: discord.Interaction, payload: str) -> None: ...
+    async def on_button(self, interaction: discord.Interaction, payload: str) -> None: ...
 
     async def on_remix_submit(
         self, interaction: discord.Interaction, payload: str, prompt: str
@@ -51,15 +57,18 @@ def presses_of(interaction: discord.Interaction) -> Presses:
     return presses
 
 
-class ClipButton(
+class SignedButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=re.compile(re.escape(BUTTON_PREFIX) + r"(?P<payload>[a-z]{2}:\d+:[A-Za-z0-9_-]+)"),
 ):
-    def __init__(self, payload: str, action: Action = "remix") -> None:
-        label, emoji, style = _LOOKS[action]
+    def __init__(self, payload: str, action: Action = "remix", label: str | None = None) -> None:
+        default_label, emoji, style = _LOOKS[action]
         super().__init__(
             discord.ui.Button(
-                label=label, emoji=emoji, style=style, custom_id=BUTTON_PREFIX + payload
+                label=label or default_label,
+                emoji=None if label else emoji,
+                style=style,
+                custom_id=BUTTON_PREFIX + payload,
             )
         )
         self.payload = payload
@@ -67,12 +76,12 @@ class ClipButton(
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ClipButton:
+    ) -> SignedButton:
         return cls(match["payload"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await presses_of(interaction).on_clip_button(interaction, self.payload)
+            await presses_of(interaction).on_button(interaction, self.payload)
         except Exception:
             # The core answers in the chat itself; reaching here is a bug the presser should
             # hear about rather than watch "thinking…" forever.
@@ -84,7 +93,19 @@ def clip_view(clip_id: int, *, chat_id: str, secret: bytes) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for action in ACTIONS:
         payload = sign(Button(action, clip_id), chat_id=chat_id, secret=secret)
-        view.add_item(ClipButton(payload, action))
+        view.add_item(SignedButton(payload, action))
+    return view
+
+
+def note_view(note: Note, *, chat_id: str, secret: bytes) -> discord.ui.View | None:
+    """A note's choices as buttons, signed for the channel the note goes to (consent buttons
+    are signed for any channel); None when it has none."""
+    if not note.choices:
+        return None
+    view = discord.ui.View(timeout=None)
+    for choice in note.choices:
+        payload = sign(choice.button, chat_id=chat_id, secret=secret)
+        view.add_item(SignedButton(payload, choice.button.action, choice.label[:LABEL_MAX]))
     return view
 
 
@@ -123,16 +144,6 @@ class RemixModal(discord.ui.Modal, title="Remix clip"):
         except Exception:
             log.exception("discord: a remix submit failed")
             await tell_privately(interaction, SOMETHING_WRONG)
-
-
-def link_view(buttons: Sequence[tuple[str, str, discord.ButtonStyle]]) -> discord.ui.View | None:
-    """Buttons for a DM; whoever owns their custom ids handles the presses."""
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for label, custom_id, style in buttons:
-        view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=style))
-    return view
 
 
 async def tell_privately(interaction: discord.Interaction, text: str) -> None:

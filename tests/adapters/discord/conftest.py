@@ -1,4 +1,5 @@
-"""The real services with the Discord adapter, pointed at the emulator."""
+"""The real services with the Discord adapter, pointed at the emulator; or the adapter alone
+in front of a recording core (`adapter`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.discord import DiscordPort, start_discord
 from clipcrew.app import Services, start_services, stop_services
 from clipcrew.settings import Settings
+from storage.blobs import BlobStore
 from tests.adapters.discord.emulator import Emulator
+from tests.adapters.discord.fakes import CameoCore
 from tests.factories import small_settings
 
 TOKEN = "emulated.discord.token-that-must-not-be-logged"
@@ -55,3 +59,25 @@ async def services(
     )
     yield running
     await stop_services(running)
+
+
+@pytest.fixture
+def cameo_core() -> CameoCore:
+    return CameoCore()
+
+
+@pytest.fixture
+async def adapter(
+    emulator: Emulator,
+    cameo_core: CameoCore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[DiscordPort]:
+    """The Discord adapter alone, in front of `cameo_core`; yields its port."""
+    monkeypatch.setattr(Route, "BASE", Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+    settings = discord_settings(tmp_path, emulator)
+    stop = await start_discord(cameo_core, BlobStore(tmp_path / "blobs"), settings)
+    assert isinstance(cameo_core.port, DiscordPort)
+    yield cameo_core.port
+    await stop()

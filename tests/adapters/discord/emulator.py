@@ -56,8 +56,11 @@ class Emulator:
         self.faults: list[Fault] = []
         self.commands: dict[str, Json] = {}
         self.originals: dict[str, str] = {}  # interaction token -> original message id
+        # User ids whose DMs fail with 50007 (no shared server, or DMs turned off).
         self.refuses_dms: set[str] = set()
         self._dm_users: dict[str, str] = {}  # DM channel id -> user id
+        # Attachment id -> bytes, served at `cdn_url` (discord.py's Attachment.read gets them).
+        self.uploads: dict[str, bytes] = {}
         self._changed = asyncio.Event()
         self._socket: web.WebSocketResponse | None = None
         self._sequence = 0
@@ -141,6 +144,14 @@ class Emulator:
 
     def dm_user(self, channel_id: str) -> str | None:
         return self._dm_users.get(channel_id)
+
+    def upload(self, data: bytes, filename: str = "selfie.mp4") -> Json:
+        """An attachment as a person's upload: a command's `resolved.attachments` entry whose
+        URL serves `data`."""
+        attachment_id = str(p.snowflake())
+        self.uploads[attachment_id] = data
+        url = f"{self.base}/attachments/{attachment_id}/{filename}"
+        return p.attachment(attachment_id, filename, len(data), url)
 
     # Gateway --------------------------------------------------------------------------------
 

@@ -35,6 +35,8 @@ def user(user_id: int, name: str, *, bot: bool = False) -> Json:
 BOT = user(BOT_ID, "clipcrew", bot=True)
 ADA = user(900_000_000_000_000_101, "Ada")
 BOB = user(900_000_000_000_000_102, "Bob")
+CAROL = user(900_000_000_000_000_103, "Carol")
+PEOPLE = {person["id"]: person for person in (ADA, BOB, CAROL)}
 
 
 def application() -> Json:
@@ -63,6 +65,21 @@ def channel(channel_id: int = CHANNEL_ID) -> Json:
         "permission_overwrites": [],
         "nsfw": False,
         "parent_id": None,
+    }
+
+
+def dm_channel(channel_id: str, recipient: Json) -> Json:
+    return {"id": channel_id, "type": 1, "recipients": [recipient]}
+
+
+def attachment(attachment_id: str, filename: str, size: int, url: str) -> Json:
+    return {
+        "id": attachment_id,
+        "filename": filename,
+        "size": size,
+        "url": url,
+        "proxy_url": url,
+        "content_type": "video/mp4",
     }
 
 
@@ -129,6 +146,23 @@ def message(channel_id: int, content: str, *, flags: int = 0, **extra: Any) -> J
         "components": [],
         **extra,
     }
+
+
+def dm_interaction(
+    kind: int, data: Json, who: Json, *, channel_id: str, size_limit: int, **extra: Any
+) -> Json:
+    """An interaction in the bot's direct message with `who`: no guild, a user, no member."""
+    made = interaction(kind, data, who, size_limit=size_limit, **extra)
+    for guild_only in ("guild_id", "member", "guild_locale"):
+        del made[guild_only]
+    made.update(
+        channel_id=channel_id,
+        channel=dm_channel(channel_id, who),
+        user=who,
+        context=1,  # the bot's DM
+        authorizing_integration_owners={"1": who["id"]},
+    )
+    return made
 
 
 def interaction(kind: int, data: Json, who: Json, *, size_limit: int, **extra: Any) -> Json:

@@ -1,5 +1,6 @@
 """The emulator's REST endpoints: what discord.py calls for login, command sync, interaction
-callbacks, webhook followups and edits, channel messages and DMs."""
+callbacks (autocomplete choices too), webhook followups and edits, channel messages, DMs, and
+a CDN serving the attachments people upload."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ class Rest:
         info: Json = {"id": interaction_id, "type": 2}
         if kind == 9:  # a modal
             self.emu.record("modal", detail=data)
+            return reply({"interaction": info})
+        if kind == 8:  # autocomplete choices
+            self.emu.record("autocomplete", detail=data["choices"])
             return reply({"interaction": info})
         flags = data.get("flags", 0) | (LOADING if kind == 5 else 0)
         message = self.emu.add_message(
@@ -116,8 +120,16 @@ class Rest:
     async def open_dm(self, request: web.Request) -> web.Response:
         user_id = str((await request.json())["recipient_id"])
         channel_id = self.emu.open_dm(user_id)
-        recipient = {**p.ADA, "id": user_id}
-        return reply({"id": channel_id, "type": 1, "recipients": [recipient]})
+        recipient = p.PEOPLE.get(user_id) or p.user(int(user_id), f"user{user_id}")
+        self.emu.record("open_dm", channel_id, user_id)
+        return reply(p.dm_channel(channel_id, recipient))
+
+    async def cdn(self, request: web.Request) -> web.Response:
+        data = self.emu.uploads.get(request.match_info["id"])
+        if data is None:
+            return web.Response(status=404)
+        self.emu.record("cdn_get", detail=request.match_info["id"])
+        return web.Response(body=data, content_type="video/mp4")
 
 
 def add_routes(app: web.Application, emu: Emulator) -> None:
@@ -135,6 +147,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
     app.router.add_patch(API + "/channels/{channel}/messages/{message}", rest.channel_edit)
     app.router.add_delete(API + "/channels/{channel}/messages/{message}", rest.channel_delete)
     app.router.add_post(API + "/users/@me/channels", rest.open_dm)
+    app.router.add_get("/attachments/{id}/{filename}", rest.cdn)
 
 
 def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -157,6 +170,7 @@ def _edit(emu: Emulator, message_id: str, data: Json, kind: str) -> web.Response
         return error(404, 10008, "Unknown Message")
     message.update(
         content=data.get("content", message["content"]),
+        components=data.get("components", message["components"]),
         flags=message["flags"] & ~LOADING,
         edited_timestamp=p.TIMESTAMP,
     )

@@ -9,7 +9,7 @@ from tests.adapters.discord.emulator import Emulator
 from tests.adapters.discord.interactions import context_menu, press, slash, submit
 
 REMIX = "#2 “a cat DJ at a rooftop party · remix: {}” by @bob (remix of #1)"
-REFUSED = "🙅 Only the person who made this clip can delete it."
+REFUSED = "🙅 Only the person who made this clip"
 
 
 async def first_clip(emulator: Emulator) -> str:
@@ -31,7 +31,7 @@ async def test_delete_is_for_the_author_only(services: Services, emulator: Emula
     clip_id = await first_clip(emulator)
 
     await press(emulator, clip_id, "Delete", who=p.BOB)
-    await emulator.first("edit_original", lambda e: e.detail == REFUSED)
+    await emulator.first("edit_original", lambda e: e.detail.startswith(REFUSED))
     assert emulator.of("ack")[-1].detail == {"type": 5, "ephemeral": True}
     assert clip_id not in emulator.deleted
 

@@ -1,14 +1,13 @@
-"""Getting the clip out whatever Discord says: rate limits, dead interaction tokens, upload
-limits, and DMs to people who refuse them."""
+"""Getting the clip out whatever Discord says: rate limits, dead interaction tokens and upload
+limits. (DMs to people who refuse them: test_cameo.py.)"""
 
 from __future__ import annotations
 
 import io
 
 import av
-import pytest
 
-from adapters.discord import CannotDM, DiscordPort, DmButton
+from adapters.discord import DiscordPort
 from clipcrew.app import Services
 from storage import deliveries
 from tests.adapters.discord import payloads as p
@@ -98,17 +97,3 @@ async def test_a_413_shrinks_the_clip_until_it_fits(services: Services, emulator
     [clip] = await emulator.wait_for("followup")
     assert len(emulator.files[str(clip.message_id)]) <= 25_000
     assert emulator.of("too_large")  # refused at least once before it fitted
-
-
-async def test_a_dm_with_buttons_and_a_person_who_refuses_dms(
-    services: Services, emulator: Emulator
-) -> None:
-    port = port_of(services)
-    sent = await port.dm(p.ADA["id"], "Bob wants to use your cameo.", [DmButton("Approve", "x:1")])
-    [dm] = emulator.of("channel_message")
-    assert emulator.dm_user(sent.chat.chat_id) == p.ADA["id"] and sent.message_id == dm.message_id
-    assert dm.detail["components"][0]["components"][0]["custom_id"] == "x:1"
-
-    emulator.refuses_dms.add(p.BOB["id"])
-    with pytest.raises(CannotDM, match="can't send that person a direct message"):
-        await port.dm(p.BOB["id"], "Ada wants to use your cameo.")
