@@ -1,4 +1,8 @@
-"""The core's way into the local room: `bot.ports.ChatPort` for platform "local"."""
+"""The core's way into the local room: `bot.ports.ChatPort` for platform "local".
+
+It writes to the shared room and to each person's private panel (the local chat's direct
+messages); a note's choices become buttons whose payloads are signed for the chat they are in.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,23 @@ import logging
 from dataclasses import asdict
 from urllib.parse import quote
 
+from adapters.local.people import PLATFORM, People
 from adapters.local.room import Author, Frame, Room, RoomMessage
-from bot.ports import Capabilities, Notice
-from bot.replies import ClipReady
-from bot.types import ChatRef, MessageRef
+from bot.callbacks import sign
+from bot.ports import CannotDM, Capabilities, Notice
+from bot.replies import ClipReady, Note
+from bot.types import ChatRef, ChatUser, MessageRef
 from storage.blobs import BlobStore
 from storage.errors import BadBlobKey
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "local"
 BOT = Author(user_id="clipcrew", name="clipcrew", is_bot=True)
 
 
 class WrongChat(ValueError):
-    """The core addressed a chat this server does not hold (the local chat has one room)."""
+    """The core addressed a chat this server does not hold: not the room, nor the private panel
+    of anyone it has seen."""
 
 
 class LocalPort:
@@ -32,30 +38,43 @@ class LocalPort:
         edits=True, deletes=True, max_upload_bytes=None, min_edit_interval_s=0.2
     )
 
-    def __init__(self, room: Room, blobs: BlobStore) -> None:
+    def __init__(self, room: Room, blobs: BlobStore, *, people: People, secret: bytes) -> None:
         self.room = room
         self.blobs = blobs
+        self.people = people
+        # Signs the buttons under notes; the session verifies a press with the same secret.
+        self.secret = secret
 
     async def post(
         self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
     ) -> MessageRef:
-        self._check(chat)
+        return self._post(self._feed(chat), reply, reply_to=reply_to)
+
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        """Into the person's private panel: their open tabs show it now, later tabs on joining."""
+        person = self.people.get(user.user_id) if user.platform == PLATFORM else None
+        if person is None:
+            raise CannotDM(user.handle)
+        return self._post(person.panel, note, reply_to=None)
+
+    def _post(self, feed: Room, reply: Notice, *, reply_to: MessageRef | None) -> MessageRef:
         reply_id = reply_to.message_id if reply_to else None
         message = RoomMessage(
-            id=self.room.new_id(),
+            id=feed.new_id(),
             kind="notice",
             author=BOT,
             text=reply.text,
             reply_to=reply_id,
-            quote=self.room.quote_of(reply_id),
-            data=notice_data(reply),
+            quote=feed.quote_of(reply_id),
+            data=notice_data(reply, chat_id=feed.chat.chat_id, secret=self.secret),
         )
-        self.room.add(message)
-        return MessageRef(self.room.chat, message.id)
+        feed.add(message)
+        return MessageRef(feed.chat, message.id)
 
     async def edit(self, message: MessageRef, reply: Notice) -> None:
-        self._check(message.chat)
-        if not self.room.update(message.message_id, text=reply.text, data=notice_data(reply)):
+        feed = self._feed(message.chat)
+        data = notice_data(reply, chat_id=feed.chat.chat_id, secret=self.secret)
+        if not feed.update(message.message_id, text=reply.text, data=data):
             # E.g. a status message from before a restart: the room forgot it, nothing to show.
             log.info(
                 "local chat: edit of a message no longer shown",
@@ -63,29 +82,28 @@ class LocalPort:
             )
 
     async def delete(self, message: MessageRef) -> None:
-        self._check(message.chat)
-        self.room.remove(message.message_id)
+        self._feed(message.chat).remove(message.message_id)
 
     async def send_clip(
         self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
     ) -> MessageRef:
-        self._check(chat)
+        feed = self._feed(chat)
         key = await self._stored_key(clip, video)
         reply_id = reply_to.message_id if reply_to else None
         message = RoomMessage(
-            id=self.room.new_id(),
+            id=feed.new_id(),
             kind="clip",
             author=BOT,
             text=clip.text,
             reply_to=reply_id,
-            quote=self.room.quote_of(reply_id),
+            quote=feed.quote_of(reply_id),
             data=clip_data(clip, key),
         )
-        self.room.add(message)
+        feed.add(message)
         log.info(
             "local chat: clip posted", extra={"clip_id": clip.clip_id, "message_id": message.id}
         )
-        return MessageRef(self.room.chat, message.id)
+        return MessageRef(feed.chat, message.id)
 
     async def _stored_key(self, clip: ClipReady, video: bytes) -> str:
         """The key the page fetches the video by. The engine normally stored it already; if
@@ -99,13 +117,28 @@ class LocalPort:
             )
         return await asyncio.to_thread(self.blobs.put, video, "mp4")
 
-    def _check(self, chat: ChatRef) -> None:
-        if chat.platform != PLATFORM or chat.chat_id != self.room.chat.chat_id:
-            raise WrongChat(f"the local chat has one room {self.room.chat.chat_id!r}, not {chat!r}")
+    def _feed(self, chat: ChatRef) -> Room:
+        """The room, or the private panel of a person seen; WrongChat for anything else."""
+        if chat.platform == PLATFORM and chat.chat_id == self.room.chat.chat_id:
+            return self.room
+        person = self.people.by_chat(chat)
+        if person is None:
+            raise WrongChat(
+                f"the local chat has the room {self.room.chat.chat_id!r} and private panels "
+                f"of people it has seen, not {chat!r}"
+            )
+        return person.panel
 
 
-def notice_data(reply: Notice) -> Frame:
-    """The reply's own fields, so the page can draw more than text (a progress bar)."""
+def notice_data(reply: Notice, *, chat_id: str, secret: bytes) -> Frame:
+    """The reply's own fields, so the page can draw more than text (a progress bar, buttons).
+    A note's choices go out as labels with payloads signed for the chat they are shown in."""
+    if isinstance(reply, Note):
+        choices = [
+            {"label": choice.label, "payload": sign(choice.button, chat_id=chat_id, secret=secret)}
+            for choice in reply.choices
+        ]
+        return {"kind": "note", "text": reply.text, "choices": choices}
     return {"kind": type(reply).__name__.lower(), **asdict(reply)}
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, web
 
-from adapters.local.port import PLATFORM, LocalPort
+from adapters.local.people import PLATFORM, People
+from adapters.local.port import LocalPort
 from adapters.local.room import Room
 from adapters.local.session import Context, Core, Session
+from adapters.local.uploads import MAX_SELFIE_BYTES, receive_selfie
 from bot.types import ChatRef
 from storage.blobs import BlobStore
 from storage.errors import BadBlobKey
@@ -38,16 +41,37 @@ SECURITY_HEADERS = {
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(core: Core, blobs: BlobStore, *, command: str) -> web.Application:
-    """The local chat as an aiohttp app; attaches its port to `core`."""
+def create_app(
+    core: Core,
+    blobs: BlobStore,
+    *,
+    command: str,
+    secret: bytes | None = None,
+    max_selfie_bytes: int = MAX_SELFIE_BYTES,
+) -> web.Application:
+    """The local chat as an aiohttp app; attaches its port to `core`.
+
+    `secret` signs the buttons under notes; by default a fresh one per process, which is enough
+    since the room's messages (and so its buttons) live no longer than the process.
+    """
+    secret = secret or secrets.token_bytes(32)
     room = Room(LOCAL_CHAT)
-    core.attach(LocalPort(room, blobs))
+    people = People()
+    core.attach(LocalPort(room, blobs, people=people, secret=secret))
     app = web.Application(middlewares=[_security_headers])
-    app[CONTEXT] = Context(core=core, room=room, command=command)
+    app[CONTEXT] = Context(
+        core=core,
+        room=room,
+        people=people,
+        command=command,
+        secret=secret,
+        max_selfie_bytes=max_selfie_bytes,
+    )
     app[BLOBS] = blobs
     app.router.add_get("/", _index)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/ws", _websocket)
+    app.router.add_post("/selfie", _selfie)
     app.router.add_get("/clips/{key}", _clip)
     app.router.add_static("/static/", STATIC)
     app.on_shutdown.append(_close_sockets)
@@ -55,11 +79,17 @@ def create_app(core: Core, blobs: BlobStore, *, command: str) -> web.Application
 
 
 async def start_local_chat(
-    core: Core, blobs: BlobStore, *, host: str, port: int, command: str
+    core: Core,
+    blobs: BlobStore,
+    *,
+    host: str,
+    port: int,
+    command: str,
+    secret: bytes | None = None,
 ) -> tuple[web.AppRunner, str]:
     """Serve the local chat; returns the runner (call `cleanup()` to stop) and its URL.
     `port` 0 picks a free port, and the URL names the one bound."""
-    runner = web.AppRunner(create_app(core, blobs, command=command), access_log=None)
+    runner = web.AppRunner(create_app(core, blobs, command=command, secret=secret), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -113,12 +143,21 @@ async def _clip(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
-async def _websocket(request: web.Request) -> web.StreamResponse:
-    # Any web page the user visits could open a socket to localhost; only our own page may.
+def _same_origin(request: web.Request, what: str) -> None:
+    # Any web page the user visits could open a socket or post to localhost; only our own may.
     origin = request.headers.get("Origin")
     if origin is not None and urlsplit(origin).netloc != request.host:
-        log.warning("local chat: refused a cross-origin socket", extra={"origin": origin[:200]})
-        raise web.HTTPForbidden(text="cross-origin WebSocket refused")
+        log.warning(f"local chat: refused a cross-origin {what}", extra={"origin": origin[:200]})
+        raise web.HTTPForbidden(text=f"cross-origin {what} refused")
+
+
+async def _selfie(request: web.Request) -> web.StreamResponse:
+    _same_origin(request, "upload")
+    return await receive_selfie(request, request.app[CONTEXT])
+
+
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    _same_origin(request, "WebSocket")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
     await Session(request.app[CONTEXT], ws).run()

@@ -1,8 +1,10 @@
 """One browser tab's WebSocket: who it is, what it sends, and the frames it is owed.
 
-A tab says `hello` (its display name and per-tab id), then `send`s lines. Every line is posted
-to the room for everyone; a line that parses as a command also goes to the core, which answers
-through the port. A bad frame gets an error frame back and the socket stays open.
+A tab says `hello` (its display name and per-tab id), then `send`s lines. A line is posted to
+the room for everyone, or to the person's private panel for them alone; a line that parses as a
+command also goes to the core, which answers through the port. A `press` on a button under a
+bot's message is verified and becomes the command it stands for; the core's answer goes back to
+the presser alone, as a toast. A bad frame gets an error frame back and the socket stays open.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from adapters.local.frames import (
     MAX_TEXT_CHARS,
     BadFrame,
     Hello,
+    Panel,
+    Press,
     Send,
     error_frame,
     parse_frame,
 )
-from adapters.local.room import Author, Frame, Room, RoomMessage
-from bot.commands import Command
+from adapters.local.people import People, Person
+from adapters.local.room import Author, Frame, Listener, Room, RoomMessage
+from bot.callbacks import BadButton, Button, verify
+from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
 from bot.ports import ChatPort
 from bot.text_commands import parse_command
 from bot.types import ChatUser, MessageRef
@@ -50,7 +56,12 @@ class Context:
 
     core: Core
     room: Room
+    people: People
     command: str
+    # Verifies button presses; the port signs with the same one.
+    secret: bytes
+    # The largest selfie video read from a private panel's upload.
+    max_selfie_bytes: int
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
@@ -86,12 +97,24 @@ class Outbox:
                 return
 
 
+class PrivateListener:
+    """A tab listening to its person's private panel: the same frames as the room's, marked
+    `"panel": "private"` so the page draws them in the panel."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    def send(self, frame: Frame) -> None:
+        self._outbox.send({**frame, "panel": "private"})
+
+
 class Session:
     def __init__(self, context: Context, ws: web.WebSocketResponse) -> None:
         self.context = context
         self.ws = ws
         self.outbox = Outbox(ws)
-        self.user: ChatUser | None = None
+        self.person: Person | None = None
+        self._private: Listener = PrivateListener(self.outbox)
 
     async def run(self) -> None:
         room = self.context.room
@@ -105,6 +128,8 @@ class Session:
             await self._read()
         finally:
             room.leave(self.outbox)
+            if self.person is not None:
+                self.person.panel.leave(self._private)
             self.context.sockets.discard(self.ws)
             self._presence()
             writer.cancel()
@@ -126,48 +151,80 @@ class Session:
             frame = parse_frame(raw)
             if isinstance(frame, Hello):
                 self._hello(frame)
-            else:
+            elif isinstance(frame, Send):
                 await self._send(frame)
+            else:
+                await self._press(frame)
         except BadFrame as error:
             self.outbox.send(error_frame(error))
 
     def _hello(self, hello: Hello) -> None:
-        self.user = ChatUser(platform="local", user_id=hello.user_id, display_name=hello.name)
+        if self.person is not None:
+            self.person.panel.leave(self._private)
+        person = self.person = self.context.people.saw(hello.user_id, hello.name)
         log.info("local chat: hello", extra={"user_id": hello.user_id})
-        self.outbox.send({"type": "joined", "user": {"id": hello.user_id, "name": hello.name}})
+        user = {"id": hello.user_id, "name": hello.name, "username": person.user.username}
+        # Snapshot and subscription with no await between them, as for the room: what the bot
+        # sent this person while they were away is replayed, and nothing new is missed.
+        self.outbox.send({"type": "joined", "user": user, "private": person.panel.history()})
+        person.panel.listen(self._private)
+
+    def _me(self) -> Person:
+        if self.person is None:
+            raise BadFrame("no_hello", "Pick a display name before sending.")
+        return self.person
+
+    def _feed(self, panel: Panel) -> Room:
+        return self._me().panel if panel == "private" else self.context.room
 
     async def _send(self, send: Send) -> None:
-        if self.user is None:
-            raise BadFrame("no_hello", "Pick a display name before sending.")
-        room = self.context.room
+        user = self._me().user
+        feed = self._feed(send.panel)
         message = RoomMessage(
-            id=room.new_id(),
+            id=feed.new_id(),
             kind="chat",
-            author=Author(user_id=self.user.user_id, name=self.user.display_name),
+            author=Author(user_id=user.user_id, name=user.display_name),
             text=send.text,
             reply_to=send.reply_to,
-            quote=room.quote_of(send.reply_to),
+            quote=feed.quote_of(send.reply_to),
         )
-        room.add(message)
+        feed.add(message)
         command = parse_command(
             send.text,
             command_name=self.context.command,
-            author=self.user,
-            chat=room.chat,
-            message=MessageRef(room.chat, message.id),
-            reply_to=MessageRef(room.chat, send.reply_to) if send.reply_to else None,
+            author=user,
+            chat=feed.chat,
+            message=MessageRef(feed.chat, message.id),
+            reply_to=MessageRef(feed.chat, send.reply_to) if send.reply_to else None,
         )
         if command is not None:
             await self._handle(command)
 
-    async def _handle(self, command: Command) -> None:
+    async def _press(self, press: Press) -> None:
+        """A button under a bot message: verified for the chat it is shown in, then done."""
+        user = self._me().user
+        chat = self._feed(press.panel).chat
+        try:
+            button = verify(press.payload, chat_id=chat.chat_id, secret=self.context.secret)
+        except BadButton as error:
+            self.outbox.send(error_frame(BadFrame("bad_button", str(error))))
+            return
+        command = pressed(button, user, MessageRef(chat, press.message_id))
+        if command is None:
+            self.outbox.send(toast_frame(REMIX_HINT.format(command=self.context.command)))
+            return
+        reply = await self._handle(command)
+        if reply is not None:
+            self.outbox.send(toast_frame(str(reply.text)))
+
+    async def _handle(self, command: Command) -> Any:
         message_id = command.message.message_id if command.message else None
         log.info(
             "local chat: command",
             extra={"command": type(command).__name__, "message_id": message_id},
         )
         try:
-            await self.context.core.handle(command)
+            return await self.context.core.handle(command)
         except Exception:
             # The core answers in the room itself; reaching here is a bug, and the tab should
             # hear about it rather than wait forever.
@@ -180,6 +237,7 @@ class Session:
                     )
                 )
             )
+            return None
 
     def _welcome(self) -> Frame:
         room = self.context.room
@@ -194,3 +252,25 @@ class Session:
     def _presence(self) -> None:
         room = self.context.room
         room.broadcast({"type": "presence", "online": room.listener_count})
+
+
+# Remix buttons elsewhere open a reply box; here a reply to the clip does the same.
+REMIX_HINT = "Press Reply under the clip and send /{command} <what should change> to remix it."
+
+
+def pressed(button: Button, user: ChatUser, message: MessageRef) -> Command | None:
+    """The command a verified button stands for; None for Remix, which needs words first."""
+    chat = message.chat
+    # Spelled out (not `button.is_consent`) so the type checker knows the answer's type.
+    if button.action == "approve" or button.action == "always" or button.action == "deny":
+        return AnswerConsent(button.target_id, button.action, user, chat, message)
+    if button.action == "delete":
+        return DeleteClip(user, chat, button.clip_id, message)
+    if button.action == "reroll":
+        return Reroll(user, chat, button.clip_id, message)
+    return None
+
+
+def toast_frame(text: str) -> Frame:
+    """A short answer for the one tab that asked (the core's answer to a button press)."""
+    return {"type": "toast", "text": text}

@@ -186,7 +186,7 @@ def test_make_a_clip_watch_it_and_remix_it(person: Any, tmp_path: Path) -> None:
     caption = clips.first.locator("figcaption").inner_text()
     clip_id = re.match(r"#(\d+) ", caption)
     assert clip_id, caption
-    assert "a cat says" in caption and "by Ada" in caption
+    assert "a cat says" in caption and "by @ada" in caption
 
     clips.first.get_by_role("button", name=re.compile("Reply")).click()
     expect(ada.locator("#replying")).to_have_text(re.compile(rf"Replying to #{clip_id[1]}"))

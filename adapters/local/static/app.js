@@ -1,4 +1,5 @@
-// The local chat page: who this tab is, the socket to the room, and the composer.
+// The local chat page: who this tab is, the socket to the room, the composer, and the private
+// panel (this person's direct messages with the bot: cameo steps, consent requests, uploads).
 import { renderMessage } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -8,10 +9,19 @@ const ui = {
   replying: $("replying"), replyingText: $("replying-text"), cancelReply: $("cancel-reply"),
   join: $("join"), joinForm: $("join-form"), name: $("name"), joinError: $("join-error"),
   tryIt: $("try"), remixExample: $("remix-example"), roomTitle: $("room-title"),
+  toast: $("toast"), private: $("private"), privateLog: $("private-log"), privateToggle: $("private-toggle"),
+  privateBadge: $("private-badge"), privateClose: $("private-close"), privateComposer: $("private-composer"),
+  privateText: $("private-text"), privateSend: $("private-send"), selfieForm: $("selfie-form"),
+  selfie: $("selfie"), selfieSend: $("selfie-send"), selfieStatus: $("selfie-status"),
 };
 // The server keeps 200 messages for newcomers; an open tab may show a few more.
 const MAX_SHOWN = 400;
-const state = { socket: null, joined: false, command: "sora", replyTo: null, retryMs: 500, alertTimer: 0 };
+const state = {
+  socket: null, joined: false, command: "sora", replyTo: null, retryMs: 500, alertTimer: 0, toastTimer: 0,
+  unseen: 0, uploading: false,
+};
+// Wide enough for the panel to sit beside the room rather than over it.
+const wide = window.matchMedia("(min-width: 800px)");
 
 // ---- Identity: per tab, so two tabs are two people in the room. ----
 
@@ -102,26 +112,40 @@ const handlers = {
     state.joined = true;
     state.me = frame.user.id;
     if (ui.join.open) ui.join.close();
+    const who = frame.user.username ? `${frame.user.name} (@${frame.user.username})` : frame.user.name;
     ui.rename.hidden = false;
-    ui.rename.textContent = `✎ ${frame.user.name}`;
-    ui.rename.setAttribute("aria-label", `Change your name (now ${frame.user.name})`);
-    ui.rename.title = "Change your name";
+    ui.rename.textContent = `✎ ${who}`;
+    ui.rename.setAttribute("aria-label", `Change your name (now ${who})`);
+    ui.rename.title = "Change your name; others mention you by your @name";
+    ui.privateToggle.hidden = false;
+    ui.privateLog.replaceChildren(...frame.private.map((m) => renderPrivate(m)));
+    if (frame.private.length) notePrivate(frame.private.length);
     setComposerEnabled(true);
     ui.text.focus();
   },
   message(frame) {
+    if (frame.panel === "private") {
+      ui.privateLog.append(renderPrivate(frame.message));
+      ui.privateLog.scrollTop = ui.privateLog.scrollHeight;
+      if (frame.message.author.bot) notePrivate(1);
+      return;
+    }
     const stick = nearEnd();
     addMessage(frame.message);
     scrollToEnd(stick);
   },
   update(frame) {
-    const old = findMessage(frame.message.id);
-    if (old) old.replaceWith(render(frame.message));
+    const old = findMessage(frame.message.id, frame.panel);
+    if (old) old.replaceWith(frame.panel === "private" ? renderPrivate(frame.message) : render(frame.message));
   },
   delete(frame) {
-    findMessage(frame.id)?.remove();
+    findMessage(frame.id, frame.panel)?.remove();
+    if (frame.panel === "private") return;
     if (state.replyTo && state.replyTo.id === frame.id) setReplyTo(null);
     ui.intro.hidden = ui.log.querySelector("article.msg") !== null;
+  },
+  toast(frame) {
+    showToast(frame.text);
   },
   presence(frame) {
     ui.presence.textContent = frame.online === 1 ? "1 tab here" : `${frame.online} tabs here`;
@@ -144,7 +168,20 @@ function onFrame(frame) {
 // ---- The log. ----
 
 function render(message) {
-  return renderMessage(message, { me: state.me ?? identity().userId, onReply: (m) => setReplyTo(m) });
+  return renderMessage(message, {
+    me: state.me ?? identity().userId,
+    onReply: (m) => setReplyTo(m),
+    onPress: (m, payload) => send({ type: "press", payload, message_id: m.id, panel: "room" }),
+  });
+}
+
+function renderPrivate(message) {
+  return renderMessage(message, {
+    me: state.me ?? identity().userId,
+    // A clip in the panel is remixed from the room, where the Reply box is.
+    onReply: (m) => setReplyTo(m),
+    onPress: (m, payload) => send({ type: "press", payload, message_id: m.id, panel: "private" }),
+  });
 }
 
 function addMessage(message) {
@@ -155,8 +192,9 @@ function addMessage(message) {
   for (let i = 0; i < shown.length - MAX_SHOWN; i++) shown[i].remove();
 }
 
-function findMessage(id) {
-  return ui.log.querySelector(`article.msg[data-id="${CSS.escape(id)}"]`);
+function findMessage(id, panel) {
+  const log = panel === "private" ? ui.privateLog : ui.log;
+  return log.querySelector(`article.msg[data-id="${CSS.escape(id)}"]`);
 }
 
 function nearEnd() {
@@ -181,6 +219,10 @@ function setReplyTo(message) {
 function setComposerEnabled(enabled) {
   ui.text.disabled = !enabled;
   ui.send.disabled = !enabled;
+  ui.privateText.disabled = !enabled;
+  ui.privateSend.disabled = !enabled;
+  ui.selfie.disabled = !enabled;
+  ui.selfieSend.disabled = !enabled || state.uploading || !ui.selfie.files.length;
 }
 
 function submit() {
@@ -205,6 +247,13 @@ function showAlert(text) {
   state.alertTimer = setTimeout(() => { ui.alert.hidden = true; }, 6000);
 }
 
+function showToast(text) {
+  ui.toast.textContent = text;
+  ui.toast.hidden = false;
+  clearTimeout(state.toastTimer);
+  state.toastTimer = setTimeout(() => { ui.toast.hidden = true; }, 6000);
+}
+
 function setConnection(kind, text) {
   ui.conn.dataset.state = kind;
   ui.connText.textContent = text;
@@ -225,6 +274,76 @@ ui.tryIt.addEventListener("click", () => {
   ui.text.value = ui.tryIt.textContent;
   fitComposer();
   ui.text.focus();
+});
+
+// ---- The private panel. ----
+
+function setPrivateOpen(open) {
+  ui.private.hidden = !open;
+  ui.privateToggle.setAttribute("aria-expanded", String(open));
+  if (open) {
+    state.unseen = 0;
+    ui.privateBadge.hidden = true;
+    ui.privateLog.scrollTop = ui.privateLog.scrollHeight;
+  }
+}
+
+/** Something new arrived in the panel: beside the room it opens; over the room it waits. */
+function notePrivate(count) {
+  if (!ui.private.hidden) return;
+  if (wide.matches) {
+    setPrivateOpen(true);
+    return;
+  }
+  state.unseen += count;
+  ui.privateBadge.hidden = false;
+  ui.privateBadge.textContent = ` ${state.unseen}`;
+  ui.privateToggle.setAttribute("aria-label", `Private (${state.unseen} new)`);
+}
+
+ui.privateToggle.addEventListener("click", () => {
+  setPrivateOpen(ui.private.hidden);
+  ui.privateToggle.removeAttribute("aria-label");
+  if (!ui.private.hidden) ui.privateText.focus();
+});
+ui.privateClose.addEventListener("click", () => {
+  setPrivateOpen(false);
+  ui.privateToggle.focus();
+});
+ui.privateComposer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = ui.privateText.value.trim();
+  if (text && state.joined && send({ type: "send", text, reply_to: null, panel: "private" })) {
+    ui.privateText.value = "";
+  }
+});
+
+ui.selfie.addEventListener("change", () => {
+  ui.selfieSend.disabled = state.uploading || !ui.selfie.files.length;
+});
+ui.selfieForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = ui.selfie.files[0];
+  if (!file || state.uploading || !state.joined) return;
+  state.uploading = true;
+  ui.selfieSend.disabled = true;
+  ui.selfieStatus.textContent = "Uploading…";
+  try {
+    // The raw file as the body: the server reads it only if its size is acceptable.
+    const response = await fetch("/selfie", {
+      method: "POST",
+      headers: { "X-Clipcrew-User": identity().userId, "Content-Type": file.type || "application/octet-stream" },
+      body: file,
+    });
+    const answer = await response.json().catch(() => ({ text: `The upload failed (${response.status}).` }));
+    ui.selfieStatus.textContent = response.ok ? "Sent. The answer is above." : answer.text;
+    if (response.ok) ui.selfieForm.reset();
+  } catch {
+    ui.selfieStatus.textContent = "The upload did not get through; check the connection and try again.";
+  } finally {
+    state.uploading = false;
+    ui.selfieSend.disabled = !ui.selfie.files.length;
+  }
 });
 
 connect();

@@ -13,9 +13,10 @@ export function el(tag, className, text) {
 
 /**
  * One message as an <article>. `me` is this tab's user id (own lines sit on the right);
- * `onReply(message)` is called by a clip's Reply button.
+ * `onReply(message)` is called by a clip's Reply button, `onPress(message, payload)` by a
+ * button under a note (Approve once, Always allow, Deny).
  */
-export function renderMessage(message, { me, onReply }) {
+export function renderMessage(message, { me, onReply, onPress }) {
   const article = el("article", "msg");
   article.dataset.id = message.id;
   article.dataset.kind = message.kind;
@@ -24,7 +25,7 @@ export function renderMessage(message, { me, onReply }) {
   article.append(renderMeta(message));
   if (message.quote) article.append(renderQuote(message.quote));
   if (message.kind === "clip") article.append(...renderClip(message, onReply));
-  else if (message.kind === "notice") article.append(renderNotice(message));
+  else if (message.kind === "notice") article.append(renderNotice(message, onPress));
   else article.append(el("p", "text", message.text));
   return article;
 }
@@ -45,8 +46,8 @@ function renderQuote(quote) {
   return box;
 }
 
-/** A bot notice. Progress and queued notices get a bar; the rest are text. */
-function renderNotice(message) {
+/** A bot notice. Progress and queued notices get a bar; a note its buttons; the rest are text. */
+function renderNotice(message, onPress) {
   const data = message.data || {};
   const box = el("div", "notice");
   box.dataset.notice = data.kind || "text";
@@ -63,7 +64,25 @@ function renderNotice(message) {
   } else {
     box.append(el("p", "text", message.text));
   }
+  if (data.kind === "note" && data.choices?.length && onPress) box.append(renderChoices(message, onPress));
   return box;
+}
+
+function renderChoices(message, onPress) {
+  const group = el("div", "choices");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Your answer");
+  for (const choice of message.data.choices) {
+    const button = el("button", "choice", choice.label);
+    button.type = "button";
+    button.addEventListener("click", () => {
+      // One answer per note: the bot's edit (or an error) follows.
+      for (const other of group.querySelectorAll("button")) other.disabled = true;
+      onPress(message, choice.payload);
+    });
+    group.append(button);
+  }
+  return group;
 }
 
 function renderBar(data, text) {

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from adapters.local.frames import MAX_TEXT_CHARS, BadFrame, Hello, Send, parse_frame
+from adapters.local.frames import MAX_TEXT_CHARS, BadFrame, Hello, Press, Send, parse_frame
 
 
 def frame(**fields: object) -> str:
@@ -22,6 +22,16 @@ def test_hello_trims_the_name() -> None:
 def test_send_keeps_text_and_reply() -> None:
     parsed = parse_frame(frame(type="send", text=' /sora a cat says "hi" ', reply_to="abc-3"))
     assert parsed == Send(text='/sora a cat says "hi"', reply_to="abc-3")
+
+
+def test_send_and_press_name_their_panel() -> None:
+    private = parse_frame(frame(type="send", text="/cameo", panel="private"))
+    assert private == Send(text="/cameo", panel="private")
+    press = parse_frame(frame(type="press", payload="ap:4:sig", message_id="m-1", panel="private"))
+    assert press == Press(payload="ap:4:sig", message_id="m-1", panel="private")
+    assert parse_frame(frame(type="press", payload="dl:4:sig", message_id="m-1")) == Press(
+        payload="dl:4:sig", message_id="m-1", panel="room"
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,6 +53,11 @@ def test_send_keeps_text_and_reply() -> None:
         (frame(type="send", text="x" * (MAX_TEXT_CHARS + 1)), "too_long"),
         (frame(type="send", text="hi", reply_to=7), "bad_reply_to"),
         (frame(type="send", text="hi", reply_to="<script>"), "bad_reply_to"),
+        (frame(type="send", text="hi", panel="someone-else"), "bad_panel"),
+        (frame(type="press", payload="", message_id="m-1"), "bad_button"),
+        (frame(type="press", payload="x" * 200, message_id="m-1"), "bad_button"),
+        (frame(type="press", payload="ap:1:s", message_id="../x"), "bad_message"),
+        (frame(type="press", payload="ap:1:s"), "bad_message"),
     ],
 )
 def test_bad_frames_are_named(raw: str, code: str) -> None:

@@ -1,5 +1,6 @@
 """The port as the core sees it: post, edit, delete and send_clip change the room, and every
-change reaches every listener as one frame."""
+change reaches every listener as one frame; dm() writes to one person's private panel, and a
+note's choices become signed buttons."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import Any
 
 import pytest
 
+from adapters.local.people import People
 from adapters.local.port import LocalPort, WrongChat
 from adapters.local.room import Author, Room, RoomMessage
 from adapters.local.server import LOCAL_CHAT
 from adapters.local.session import Outbox
-from bot.replies import ClipReady, Failed, Progress, Queued
-from bot.types import ChatRef, MessageRef
+from bot.callbacks import Button, verify
+from bot.ports import CannotDM
+from bot.replies import Choice, ClipReady, Failed, Note, Progress, Queued
+from bot.types import ChatRef, ChatUser, MessageRef
 from storage.blobs import BlobStore
 from tests.adapters.local.fakes import tiny_mp4
+
+SECRET = b"test-secret"
 
 
 class Tab:
@@ -47,8 +53,13 @@ def room() -> Room:
 
 
 @pytest.fixture
-def port(room: Room, blobs: BlobStore) -> LocalPort:
-    return LocalPort(room, blobs)
+def people() -> People:
+    return People()
+
+
+@pytest.fixture
+def port(room: Room, blobs: BlobStore, people: People) -> LocalPort:
+    return LocalPort(room, blobs, people=people, secret=SECRET)
 
 
 def test_capabilities() -> None:
@@ -166,3 +177,89 @@ def test_a_tab_that_falls_behind_is_marked_for_dropping() -> None:
     for n in range(3):
         room.add(RoomMessage(id=room.new_id(), kind="chat", author=Author("u1", "A"), text=str(n)))
     assert outbox.overflowed
+
+
+CONSENT = Note(
+    "@bob wants to put you in a clip: “dancing @alice”.",
+    choices=(
+        Choice("Approve once", Button("approve", 41)),
+        Choice("Always allow @bob", Button("always", 41)),
+        Choice("Deny", Button("deny", 41)),
+    ),
+)
+
+
+async def test_dm_goes_to_that_persons_panel_only(
+    room: Room, port: LocalPort, people: People
+) -> None:
+    alice = people.saw("u-alice-0001", "Alice")
+    bob = people.saw("u-bob-00001", "Bob")
+    in_room, alices_tab, bobs_tab = Tab(), Tab(), Tab()
+    room.listen(in_room)
+    alice.panel.listen(alices_tab)
+    bob.panel.listen(bobs_tab)
+
+    ref = await port.dm(alice.user, CONSENT)
+
+    assert ref.chat == alice.panel.chat and ref.chat.chat_id == "dm-u-alice-0001"
+    assert in_room.frames == [] and bobs_tab.frames == []
+    (frame,) = alices_tab.frames
+    shown = frame["message"]
+    assert shown["text"] == CONSENT.text and shown["author"]["bot"] is True
+    labels = [choice["label"] for choice in shown["data"]["choices"]]
+    assert labels == ["Approve once", "Always allow @bob", "Deny"]
+    buttons = [
+        verify(choice["payload"], chat_id=ref.chat.chat_id, secret=SECRET)
+        for choice in shown["data"]["choices"]
+    ]
+    assert buttons == [choice.button for choice in CONSENT.choices]
+    # Kept for a tab that opens later.
+    assert [m["id"] for m in alice.panel.history()] == [ref.message_id]
+
+
+async def test_dm_to_someone_never_seen_cannot_be_sent(port: LocalPort) -> None:
+    stranger = ChatUser("local", "u-nobody-01", "Nobody", "nobody")
+    with pytest.raises(CannotDM) as caught:
+        await port.dm(stranger, CONSENT)
+    assert caught.value.handle == "@nobody"
+    with pytest.raises(CannotDM):
+        await port.dm(ChatUser("telegram", "u-nobody-01", "Nobody"), CONSENT)
+
+
+async def test_a_note_can_be_edited_to_drop_its_buttons_and_posted_in_a_panel(
+    port: LocalPort, people: People
+) -> None:
+    alice = people.saw("u-alice-0001", "Alice")
+    ref = await port.dm(alice.user, CONSENT)
+    await port.edit(ref, Note("✅ Approved once."))
+    shown = alice.panel.get(ref.message_id)
+    assert shown is not None and shown.data == {
+        "kind": "note",
+        "text": "✅ Approved once.",
+        "choices": [],
+    }
+    answer = await port.post(alice.panel.chat, Note("Thanks!"), reply_to=ref)
+    posted = alice.panel.get(answer.message_id)
+    assert posted is not None and posted.quote is not None and posted.reply_to == ref.message_id
+
+
+async def test_a_private_panel_of_someone_unseen_is_another_chat(port: LocalPort) -> None:
+    with pytest.raises(WrongChat):
+        await port.post(ChatRef("local", "dm-u-nobody-01"), Note("hi"), reply_to=None)
+
+
+def test_usernames_are_derived_unique_and_stable() -> None:
+    people = People()
+    ada = people.saw("u-ada-000001", "Ada Lovelace")
+    assert ada.user.username == "ada_lovelace" and ada.user.handle == "@ada_lovelace"
+    other = people.saw("u-ada-000002", "ADA  lovelace!")
+    assert other.user.username == "ada_lovelace2"
+    # A reconnect, or a rename to a name that spells the same, keeps it.
+    assert people.saw("u-ada-000001", "Ada Lovelace").user.username == "ada_lovelace"
+    assert people.saw("u-ada-000002", "Ada-Lovelace").user.username == "ada_lovelace2"
+    assert people.saw("u-zoe-000001", "Zoë").user.username == "zoe"
+    assert people.saw("u-kan-000001", "漢字").user.username == "user"
+    assert people.saw("u-bot-000001", "clipcrew").user.username == "clipcrew2"
+    # A rename takes a new username; the old one is not handed to anyone else.
+    assert people.saw("u-ada-000001", "Countess").user.username == "countess"
+    assert people.saw("u-ada-000003", "Ada Lovelace").user.username == "ada_lovelace3"

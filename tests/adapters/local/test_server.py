@@ -46,7 +46,7 @@ async def join(
     welcome = await next_frame(ws, "welcome")
     await ws.send_json({"type": "hello", "name": name, "user_id": user_id})
     joined = await next_frame(ws, "joined")
-    assert joined["user"] == {"id": user_id, "name": name.strip()}
+    assert joined["user"]["id"] == user_id and joined["user"]["name"] == name.strip()
     return ws, welcome
 
 
@@ -129,7 +129,9 @@ async def test_a_command_goes_to_the_core_and_its_answer_to_the_room(
     (command,) = core.commands
     assert command == Generate(
         prompt='a cat says "hello"',
-        author=ChatUser(platform="local", user_id="u-ada-00001", display_name="Ada"),
+        author=ChatUser(
+            platform="local", user_id="u-ada-00001", display_name="Ada", username="ada"
+        ),
         chat=LOCAL_CHAT,
         message=MessageRef(LOCAL_CHAT, request["id"]),
     )
@@ -180,7 +182,9 @@ async def test_a_job_plays_out_live_and_a_reply_to_the_clip_is_a_remix(
     assert remix["quote"]["clip_id"] == 7 and remix["quote"]["text"] == "a cat"
     assert core.commands[-1] == Generate(
         prompt="make it rain",
-        author=ChatUser(platform="local", user_id="u-bob-00001", display_name="Bob"),
+        author=ChatUser(
+            platform="local", user_id="u-bob-00001", display_name="Bob", username="bob"
+        ),
         chat=LOCAL_CHAT,
         message=MessageRef(LOCAL_CHAT, remix["id"]),
         reply_to=clip_ref,

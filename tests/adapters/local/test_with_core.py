@@ -1,5 +1,6 @@
 """The local chat wired to the real core, queue and sketch engine, as `clipcrew serve` runs it:
-a command typed in one tab becomes a live status, then a playable clip that every tab sees."""
+a command typed in one tab becomes a live status, then a playable clip that every tab sees; a
+cameo is enrolled from a private panel and approved there before a friend's clip uses it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from adapters.local.uploads import USER_HEADER
 from clipcrew.app import Services, start_services, stop_services
 from tests.factories import small_settings
 
@@ -74,7 +76,7 @@ async def test_a_clip_and_its_remix_through_the_real_core(http: aiohttp.ClientSe
     progress = [f["message"]["data"] for f in seen if f["type"] == "update"]
     assert progress and all(p["kind"] == "progress" for p in progress)
     assert clip["reply_to"] == request["id"]
-    assert clip["text"].startswith(f'#{clip["data"]["clip_id"]} “a cat says "hello"” by Ada')
+    assert clip["text"].startswith(f'#{clip["data"]["clip_id"]} “a cat says "hello"” by @ada')
     # The status message goes once the clip is up (just before it, or after it).
     gone = {"type": "delete", "id": status["id"]}
     if gone not in seen:
@@ -102,3 +104,53 @@ async def test_usage_and_unknown_commands_are_answered(
     assert answer["reply_to"] == request["id"]
     assert answer["data"]["kind"] == "usage"
     assert expected in answer["text"]
+
+
+def is_private(kind: str = "message") -> Any:
+    return lambda f: f["type"] == kind and f.get("panel") == "private"
+
+
+async def test_a_cameo_from_enrollment_to_an_approved_clip(http: aiohttp.ClientSession) -> None:
+    from tests.engine.faces.clips import head_turn
+
+    alice = await join(http, "Alice", "u-alice-0001")
+    bob = await join(http, "Bob", "u-bob-00001")
+
+    # 1. Alice asks for a cameo in the room; the steps come to her private panel.
+    await send(alice, "/cameo")
+    steps = (await until(alice, is_private()))["message"]
+    assert "say your code" in steps["text"]
+    told = await until(alice, lambda f: f["type"] == "message" and "panel" not in f)
+    assert "direct message" in told["message"]["text"]
+
+    # 2. She uploads her selfie clip from the panel.
+    async with http.post(
+        "/selfie",
+        data=head_turn(),
+        headers={USER_HEADER: "u-alice-0001", "Content-Type": "video/mp4"},
+    ) as response:
+        answer = await response.json()
+    assert response.status == 200, answer
+    assert "cameo is ready" in answer["text"]
+
+    # 3. Bob puts her in a clip; she is asked, with three buttons, in her panel only.
+    await send(bob, "/sora dancing @alice")
+    asked = await until(alice, lambda f: is_private()(f) and f["message"]["data"].get("choices"))
+    request = asked["message"]
+    assert "@bob" in request["text"] and "dancing @alice" in request["text"]
+    labels = [choice["label"] for choice in request["data"]["choices"]]
+    assert len(labels) == 3 and "Approve once" in labels[0]
+
+    # 4. She approves once; she hears so, and Bob's clip is made.
+    await alice.send_json(
+        {
+            "type": "press",
+            "payload": request["data"]["choices"][0]["payload"],
+            "message_id": request["id"],
+            "panel": "private",
+        }
+    )
+    toast = await until(alice, lambda f: f["type"] in ("toast", "error"))
+    assert toast["type"] == "toast", toast
+    clip = (await until(bob, is_clip))["message"]
+    assert "dancing @alice" in clip["text"] and "featuring @alice" in clip["text"]
