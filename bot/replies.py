@@ -92,7 +92,9 @@ class Usage:
             f"{lead}Usage: /{self.command} <what should happen>\n"
             f'Example: /{self.command} a cat DJ at a rooftop party says "drop the beat"\n'
             '• Put dialogue in quotes; Name: "line" picks a speaker.\n'
-            f"• Reply to a clip with /{self.command} <change> to remix it."
+            f"• Reply to a clip with /{self.command} <change> to remix it.\n"
+            f"• Mention a friend (@name) to put their cameo in, with their OK.\n"
+            "• /cameo records your own cameo and sets who may use it."
         )
 
 
