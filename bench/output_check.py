@@ -1,10 +1,13 @@
 """How long the output check on a finished clip takes for a 5 s, 30 fps clip, with real dlib.
 
     .venv/bin/python bench/output_check.py [--runs 7] [--samples 1 2 3 6] [--detect-side 0 384 320]
+        [--source frames clip]
 
 The clip is the sketch engine's cartoon, 512x512, with the astronaut's face composited into it
 as a cameo (engine.composite); three embeddings are enrolled: the astronaut, Grace Hopper and
-a third face. Each row times `scan_clip` for one number of sampled frames and one detection
+a third face. Each row times one scan: `scan_frames` on the frames in memory (what the worker
+runs, before encoding) or `scan_clip` on the encoded file, for one number of sampled frames and
+one detection
 size (0, shown as `-`, is the full frame): median and fastest seconds per scan, then the median
 milliseconds (and share) spent decoding and picking frames, detecting faces and embedding them
 (the analyzer is wrapped to time its calls), faces seen, and the similarity of the closest face
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.composite import CameoLook, composite_cameos
 from engine.faces.dlib_backend import DlibAnalyzer
-from engine.faces.output_check import scan_clip
+from engine.faces.output_check import scan_clip, scan_frames
 from engine.faces.types import Embedding, Face
 from engine.request import RenderRequest
 from engine.sketch import SketchBackend
@@ -92,11 +95,11 @@ def _third_face() -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def _clip(analyzer: DlibAnalyzer, seconds: float, fps: int) -> bytes:
+def _clip(analyzer: DlibAnalyzer, seconds: float, fps: int) -> tuple[np.ndarray, bytes]:
     request = RenderRequest(prompt="a cat at a party", seed=3, fps=fps, duration_s=seconds)
     frames = SketchBackend().render_frames(request, lambda step, steps: None)
     composite_cameos(frames, [CameoLook("Eileen", _crops(analyzer))], seed=3, fps=fps)
-    return clips.encode_frames(list(frames), fps=fps)
+    return frames, clips.encode_frames(list(frames), fps=fps)
 
 
 def main() -> None:
@@ -106,9 +109,14 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--samples", type=int, nargs="+", default=[1, 2, 3, 6])
     parser.add_argument("--detect-side", type=int, nargs="+", default=[0, 384, 320])
+    # The worker checks the frames in memory before encoding (engine.pipeline step 5); `clip`
+    # decodes an encoded file first, as a check of an uploaded or stored clip would.
+    parser.add_argument(
+        "--source", choices=["frames", "clip"], nargs="+", default=["frames", "clip"]
+    )
     options = parser.parse_args()
     analyzer = DlibAnalyzer.load()
-    clip = _clip(analyzer, options.seconds, options.fps)
+    frames, clip = _clip(analyzer, options.seconds, options.fps)
     enrolled = [
         ("astronaut", _embedding(analyzer, photos.astronaut())),
         ("hopper", _embedding(analyzer, photos.grace_hopper())),
@@ -119,18 +127,20 @@ def main() -> None:
         f"{len(enrolled)} enrolled, {os.cpu_count()} CPUs, {options.runs} runs"
     )
     print(
-        "samples side  median    min      decode        detect         embed"
+        "source samples side  median    min      decode        detect         embed"
         "     faces  astronaut  others"
     )
-    for side in options.detect_side:
-        for samples in options.samples:
-            _row(analyzer, clip, enrolled, samples, side or None, options.runs)
+    for source in options.source:
+        video = frames if source == "frames" else clip
+        for side in options.detect_side:
+            for samples in options.samples:
+                _row(analyzer, video, enrolled, samples, side or None, options.runs)
     print(f"load avg {os.getloadavg()[0]:.2f}  (other work on this machine slows wall time)")
 
 
 def _row(
     analyzer: DlibAnalyzer,
-    clip: bytes,
+    clip: bytes | np.ndarray,
     enrolled: list[tuple[str, Embedding]],
     samples: int,
     side: int | None,
@@ -140,7 +150,10 @@ def _row(
     for run in range(runs + 1):
         timed = Timed(analyzer)
         start = time.perf_counter()
-        scan = scan_clip(clip, timed, enrolled, samples=samples, detect_side=side)
+        if isinstance(clip, bytes):
+            scan = scan_clip(clip, timed, enrolled, samples=samples, detect_side=side)
+        else:
+            scan = scan_frames(clip, timed, enrolled, samples=samples, detect_side=side)
         total = time.perf_counter() - start
         if run == 0:
             continue
@@ -152,8 +165,9 @@ def _row(
     median = statistics.median(totals)
     parts = [statistics.median(part) for part in (decode, detect, embed)]
     others = max(scan.similarity("hopper"), scan.similarity("hanks"))
+    source = "clip  " if isinstance(clip, bytes) else "frames"
     print(
-        f"{samples:7d} {side or '-':>4} {median:7.3f} {min(totals):6.3f}  "
+        f"{source} {samples:7d} {side or '-':>4} {median:7.3f} {min(totals):6.3f}  "
         + " ".join(f"{1000 * part:4.0f} ms {part / sum(parts):4.0%}" for part in parts)
         + f" {scan.faces_seen:5d}  {scan.similarity('astronaut'):9.2f}  {others:6.2f}"
     )

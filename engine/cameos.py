@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,7 +165,14 @@ def _decode(crops: tuple[bytes, ...]) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")) for png in crops)
 
 
-# After rendering ------------------------------------------------------------------------------
+# After rendering (pipeline step 5) -------------------------------------------------------------
+
+
+class Blocked(EngineError):
+    """The frames show an enrolled face whose owner did not consent."""
+
+    def __init__(self) -> None:
+        super().__init__(BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -175,41 +183,51 @@ class OutputVerdict:
     similarities: dict[int, float]
 
 
-async def check_output(
-    db: Database,
-    faces: FaceModels,
-    video: bytes,
-    *,
-    job_id: str,
-    author_id: int,
-    consenting: set[int],
-) -> OutputVerdict:
-    """Compare faces in sampled frames with every enrolled cameo. The intended cameos' scores
-    are recorded; a face of anyone else enrolled (but the author's own) blocks the clip."""
+Screen = Callable[["np.ndarray"], OutputVerdict]
+
+
+async def output_screen(
+    db: Database, faces: FaceModels, *, author_id: int | None, consenting: set[int]
+) -> Screen | None:
+    """The output check for one job, ready to run on its frames in the render thread; None
+    when nobody is enrolled (then there is nothing to check and no face model is loaded).
+
+    Every enrolled cameo is compared; the job's consenting cameos and the author's own face
+    are allowed, anyone else enrolled blocks the clip."""
     import numpy as np
 
-    from engine.faces.output_check import scan_clip
     from engine.faces.types import Embedding
 
     async with db.session() as session:
         enrolled = await cameo_rows.all_embeddings(session)
     if not enrolled:
-        return OutputVerdict(blocked=False, similarities={})
+        return None
     allowed = consenting | {cameo_id for cameo_id, owner, _, _ in enrolled if owner == author_id}
     analyzer = await faces.analyzer()
     pairs = [
         (cameo_id, Embedding(np.asarray(vector, dtype=np.float64), model))
         for cameo_id, _, model, vector in enrolled
     ]
-    scan = await asyncio.to_thread(scan_clip, video, analyzer, pairs)
-    intruders = scan.matches - allowed
-    similarities = {cameo_id: scan.similarity(cameo_id) for cameo_id in consenting}
-    if similarities:
-        async with db.transaction() as session:
-            await cameo_rows.record_similarities(session, job_id, similarities)
-    if intruders:
-        log.warning(
-            "clip blocked by the output check",
-            extra={"job_id": job_id, "faces": scan.faces_seen, "matches": len(intruders)},
+
+    def screen(frames: np.ndarray) -> OutputVerdict:
+        from engine.faces.output_check import scan_frames
+
+        scan = scan_frames(frames, analyzer, pairs)
+        intruders = scan.matches - allowed
+        if intruders:
+            log.warning(
+                "clip blocked by the output check",
+                extra={"faces": scan.faces_seen, "matches": len(intruders)},
+            )
+        return OutputVerdict(
+            blocked=bool(intruders),
+            similarities={cameo_id: scan.similarity(cameo_id) for cameo_id in consenting},
         )
-    return OutputVerdict(blocked=bool(intruders), similarities=similarities)
+
+    return screen
+
+
+async def record_similarities(db: Database, job_id: str, verdict: OutputVerdict) -> None:
+    if verdict.similarities:
+        async with db.transaction() as session:
+            await cameo_rows.record_similarities(session, job_id, verdict.similarities)

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from engine.cameos import BLOCKED, ConsentWithdrawn, FaceModels, check_output, consented
+from engine.cameos import (
+    Blocked,
+    ConsentWithdrawn,
+    FaceModels,
+    OutputVerdict,
+    consented,
+    output_screen,
+    record_similarities,
+)
 from engine.events import EventSink, JobEvent
 from engine.ledger import Ledger
 from engine.request import (
@@ -116,32 +124,22 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     try:
         # 2. Consent for each cameo, as the bot recorded it, still holds.
         cameos = await consented(ctx.db, ctx.blobs, job_id)
-        # 3. Render, encode (in a thread: the event loop keeps serving the chat meanwhile).
-        encoded = await _generate(ctx, render_request(claimed, cameos))
-        # 4. The output check: no enrolled face in it without consent.
-        if await _blocked(ctx, claimed.job, encoded, cameos):
-            await _end(ctx, job_id, JobState.BLOCKED, BLOCKED)
-            return
-        # 5. Store the file, then the row; a failed row write removes the orphan file.
+        # 3. Render, check for faces without consent, encode (in a thread: the event loop
+        # keeps serving the chat meanwhile).
+        verdicts: list[OutputVerdict] = []
+        request = render_request(claimed, cameos)
+        encoded = await _generate(ctx, request, verdicts, author_id=claimed.job.author_id)
+        if verdicts:
+            await record_similarities(ctx.db, job_id, verdicts[0])
+        # 4. Store the file, then the row; a failed row write removes the orphan file.
         clip = await _store(ctx, claimed.job, encoded)
+    except Blocked as blocked:
+        await _end(ctx, job_id, JobState.BLOCKED, str(blocked))
+        return
     except Exception as exc:
         await _fail(ctx, job_id, exc)
         return
     await _report_done(ctx, job_id, clip)
-
-
-async def _blocked(
-    ctx: WorkerContext, job: Job, encoded: EncodedClip, cameos: tuple[CameoRef, ...]
-) -> bool:
-    verdict = await check_output(
-        ctx.db,
-        ctx.faces,
-        encoded.data,
-        job_id=job.id,
-        author_id=job.author_id,
-        consenting={ref.cameo_id for ref in cameos},
-    )
-    return verdict.blocked
 
 
 def render_request(claimed: job_rows.Claimed, cameos: tuple[CameoRef, ...] = ()) -> RenderRequest:
@@ -160,7 +158,13 @@ def render_request(claimed: job_rows.Claimed, cameos: tuple[CameoRef, ...] = ())
     )
 
 
-async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
+async def _generate(
+    ctx: WorkerContext,
+    request: RenderRequest,
+    verdicts: list[OutputVerdict] | None = None,
+    *,
+    author_id: int | None = None,
+) -> EncodedClip:
     from engine.pipeline import generate
 
     loop = asyncio.get_running_loop()
@@ -187,8 +191,21 @@ async def _generate(ctx: WorkerContext, request: RenderRequest) -> EncodedClip:
         encoded = await asyncio.to_thread(ctx.render, request, on_progress)
     else:
         swap = await ctx.faces.swap_tool() if request.cameos else None
+        screen = await output_screen(
+            ctx.db,
+            ctx.faces,
+            author_id=author_id,
+            consenting={ref.cameo_id for ref in request.cameos},
+        )
         encoded = await asyncio.to_thread(
-            generate, request, ctx.backend, on_progress=on_progress, voice=ctx.voice, swap=swap
+            generate,
+            request,
+            ctx.backend,
+            on_progress=on_progress,
+            voice=ctx.voice,
+            swap=swap,
+            screen=screen,
+            verdicts=verdicts,
         )
     for future in pending:
         await asyncio.wrap_future(future)

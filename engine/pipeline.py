@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
-from engine.cameos import SwapTool, place_cameos
+from engine.cameos import Blocked, OutputVerdict, Screen, SwapTool, place_cameos
 from engine.encode import encode_mp4
 from engine.request import (
     BadRequest,
@@ -139,10 +139,14 @@ def generate(
     target_bytes: int | None = None,
     voice: str | None = None,
     swap: SwapTool | None = None,
+    screen: Screen | None = None,
+    verdicts: list[OutputVerdict] | None = None,
 ) -> EncodedClip:
     """Render, score, watermark and encode one clip. `voice` is CLIPCREW_TTS_VOICE: a Piper
     voice model file speaks the dialogue; otherwise espeak-ng does. `swap` (CLIPCREW_SWAPPER_MODEL)
     puts cameo faces into model-made frames; the sketch engine composites them without it.
+    `screen` is the output check: its verdict is appended to `verdicts`, and a clip it blocks
+    raises Blocked before anything is encoded.
 
     Raises BadRequest for a request it refuses, Cancelled if `on_progress` raised it,
     ClipTooLarge if the clip cannot fit `target_bytes`, and EngineError for other failures.
@@ -167,12 +171,20 @@ def generate(
     # 4. Cameos: the consenting people's faces (the worker checked consent before step 1)
     place_cameos(frames, request, engine=backend.name, swap=swap)
 
-    # 5. Watermark and provenance
+    # 5. Output check: no enrolled face without consent (on the frames, before encoding)
+    if screen is not None:
+        verdict = screen(frames)
+        if verdicts is not None:
+            verdicts.append(verdict)
+        if verdict.blocked:
+            raise Blocked()
+
+    # 6. Watermark and provenance
     apply_watermark(frames, request.author)
     metadata = provenance(request, engine=backend.name)
     progress.report("watermark", 1, 1)
 
-    # 6. Encode
+    # 7. Encode
     data = encode_mp4(
         frames,
         audio,
