@@ -364,3 +364,31 @@ def withdrawn_failure(who: str) -> Failed:
 def _id(row: Cameo | User | JobCameo) -> int:
     assert row.id is not None
     return row.id
+
+
+async def tell_owners(deps: Deps, port: ChatPort, job_id: str, clip_id: int) -> None:
+    """DM each cameo owner (but the author) that a clip with them is up: where, by whom, how
+    closely the face matched, and a button to take it down."""
+    async with deps.db.session() as session:
+        uses = (await cameo_rows.uses_of_jobs(session, [job_id]))[job_id]
+        if not uses:
+            return
+        job = await job_rows.get_job(session, job_id)
+        author = await session.get(User, job.author_id)
+        chat = await session.get(Chat, job.chat_id)
+    assert author is not None and chat is not None
+    where = f" in “{chat.title}”" if chat.title else ""
+    for use in uses:
+        if use.owner.id == job.author_id:
+            continue
+        match = use.approval.similarity
+        seen = f" Face match: {match:.0%}." if match is not None else ""
+        note = Note(
+            f"🎬 You're in clip #{clip_id} “{job.prompt}” by {author.handle}{where}.{seen}",
+            choices=(Choice("🗑️ Take it down", Button("delete", clip_id)),),
+        )
+        try:
+            await port.dm(chat_user(use.owner), note)
+        except Exception:
+            # The clip is up either way; the owner still finds it in /cameo clips.
+            log.warning("could not tell a cameo owner about a clip", extra={"clip_id": clip_id})

@@ -336,9 +336,11 @@ class Core:
             if check.withdrawn:
                 await self._withhold(port, route, event, ", ".join(check.withdrawn))
             else:
-                await delivery.post_clip(
+                posted = await delivery.post_clip(
                     self.deps, self._books, port, route, event, featuring=check.featuring
                 )
+                if posted and check.featuring and event.clip_id is not None:
+                    await approvals.tell_owners(self.deps, port, event.job_id, event.clip_id)
         elif event.kind == "failed":
             await delivery.show_failure(port, route, event)
         self._throttle.forget(event.job_id)

@@ -341,6 +341,18 @@ async def test_a_clip_with_consent_is_posted_featuring_the_cameo(bot: Bot) -> No
     (posted,) = bot.port.of("clip")
     assert isinstance(posted.reply, ClipReady) and posted.reply.cameos == ("@person1",)
     assert "featuring @person1" in posted.reply.text
+    # The owner hears of it privately, with a button that takes it down everywhere.
+    told = bot.port.dms_to(ALICE)[-1].reply
+    assert f"You're in clip #{clip.id}" in told.text and "by @person2" in told.text
+    (take_down,) = told.choices
+    assert take_down.button.action == "delete" and take_down.button.target_id == clip.id
+    pressed = await bot.core.handle(DeleteClip(ALICE, dm_chat(ALICE), clip.id))
+    assert isinstance(pressed, Deleted)
+    assert bot.port.of("delete")[-1].message_id == posted.message_id
+    # A repeated done event posts nothing and tells nobody again.
+    dms = len(bot.port.of("dm"))
+    await bot.core.on_event(JobEvent(job_id=job.id, kind="done", clip_id=clip.id))
+    assert len(bot.port.of("dm")) == dms and len(bot.port.of("clip")) == 1
 
 
 async def _clip_with_alice(bot: Bot, audience: str) -> Clip:
