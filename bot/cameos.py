@@ -22,9 +22,10 @@ from bot.deletion import remove_clips
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
-from bot.types import ChatUser
+from bot.types import ChatRef, ChatUser, MessageRef
 from storage import cameos as cameo_rows
-from storage.models import Cameo, User, utcnow
+from storage import deliveries
+from storage.models import Cameo, Clip, User, utcnow
 from storage.people import upsert_user
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SELFIE_BYTES = 20_000_000
+# Clips listed by /cameo clips; a chat message has a length limit (Telegram: 4,096 characters).
+LISTED = 25
 MAX_SELFIE_SECONDS = 15
 
 LoadAnalyzer = Callable[[], Awaitable["FaceAnalyzer"]]
@@ -235,7 +238,7 @@ async def _owner_control(
         "audience": lambda: _set_audience(deps, ports, cameo, rest),
         "prefs": lambda: _set_preferences(deps, cameo, rest),
         "preferences": lambda: _set_preferences(deps, cameo, rest),
-        "clips": lambda: _list_clips(deps, cameo),
+        "clips": lambda: _list_clips(deps, ports, cameo),
         "delete": lambda: _delete_one(deps, ports, user, rest),
         "revoke": lambda: _revoke(deps, ports, cameo, command.author.platform, rest),
         "forget": lambda: forget(deps, ports, user, cameo),
@@ -314,20 +317,24 @@ async def _set_preferences(deps: Deps, cameo: Cameo, text: str) -> Note | Refuse
     return Note(f"👍 Every clip with you will add: “{text}”")
 
 
-async def _list_clips(deps: Deps, cameo: Cameo) -> Note:
+async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo) -> Note:
     assert cameo.id is not None
     async with deps.db.session() as session:
         seen = await cameo_rows.clips_with_cameo(session, cameo.id)
+        shown = [await deliveries.messages_of(session, _id(item.clip)) for item in seen[:LISTED]]
     if not seen:
         return Note("You are not in any clip yet.")
     lines = []
-    for item in seen[:50]:
+    for item, messages in zip(seen, shown, strict=False):
         where = item.chat.title or item.chat.platform
         match = f", face match {item.similarity:.0%}" if item.similarity is not None else ""
+        links = [_link(ports, *at) for at in messages]
+        opened = "".join(f"\n   {link}" for link in links if link)
         lines.append(
-            f"#{item.clip.id} “{item.clip.prompt[:60]}” by {item.author.handle} in {where}{match}"
+            f"#{item.clip.id} “{item.clip.prompt[:60]}” by {item.author.handle} in {where}"
+            f"{match}{opened}"
         )
-    more = f"\n…and {len(seen) - 50} more." if len(seen) > 50 else ""
+    more = f"\n…and {len(seen) - LISTED} more." if len(seen) > LISTED else ""
     return Note(
         "🎞️ Clips you appear in (newest first):\n"
         + "\n".join(lines)
@@ -421,6 +428,16 @@ async def forget(deps: Deps, ports: dict[str, ChatPort], user: User, cameo: Came
         f"• unfinished clips with you: {cancelled}, cancelled\n"
         "Send /cameo if you ever want a new one."
     )
+
+
+def _link(ports: dict[str, ChatPort], platform: str, chat_id: str, message_id: str) -> str | None:
+    port = ports.get(platform)
+    return port.link(MessageRef(ChatRef(platform, chat_id), message_id)) if port else None
+
+
+def _id(clip: Clip) -> int:
+    assert clip.id is not None
+    return clip.id
 
 
 def _cancelled(count: int) -> str:

@@ -77,3 +77,7 @@ class ChatPort(Protocol):
         """Message one person privately (the local chat: their private panel), with the
         note's choices as buttons; returns the message. Raises CannotDM when not allowed."""
         ...
+
+    def link(self, message: MessageRef) -> str | None:
+        """A URL that opens this message, where the platform has one."""
+        ...

@@ -68,6 +68,9 @@ class RecordingPort:
         self.sent.append(Sent("dm", chat, note, message_id))
         return MessageRef(chat, message_id)
 
+    def link(self, message: MessageRef) -> str | None:
+        return f"https://chat.test/{message.chat.chat_id}/{message.message_id}"
+
     def dms_to(self, user: ChatUser) -> list[Sent]:
         return [s for s in self.sent if s.action == "dm" and s.chat == dm_chat(user)]
 

@@ -189,6 +189,16 @@ class DiscordPort:
                 log.info("discord: interaction expired; posting in the channel instead")
         return await self._channel_clip(chat, clip, video, author_of(reply_to))
 
+    def link(self, message: MessageRef) -> str | None:
+        """discord.com/channels/<server>/<channel>/<message>; the server comes from the cache
+        of channels the bot can see (a DM channel's is @me)."""
+        channel = self.client.get_channel(int(message.chat.chat_id))
+        if channel is None:
+            return None
+        guild = getattr(channel, "guild", None)
+        where = "@me" if guild is None else str(guild.id)
+        return f"https://discord.com/channels/{where}/{message.chat.chat_id}/{message.message_id}"
+
     # Direct messages ------------------------------------------------------------------------
 
     async def dm(self, user: ChatUser, note: Note) -> MessageRef:

@@ -50,6 +50,10 @@ class LocalPort:
     ) -> MessageRef:
         return self._post(self._feed(chat), reply, reply_to=reply_to)
 
+    def link(self, message: MessageRef) -> str | None:
+        # One room on one page: every message is already in view.
+        return None
+
     async def dm(self, user: ChatUser, note: Note) -> MessageRef:
         """Into the person's private panel: their open tabs show it now, later tabs on joining."""
         person = self.people.get(user.user_id) if user.platform == PLATFORM else None

@@ -68,6 +68,14 @@ class TelegramPort:
         )
         return MessageRef(chat, str(sent.message_id))
 
+    def link(self, message: MessageRef) -> str | None:
+        """Supergroups and channels (ids -100…) have t.me/c links, readable by their members;
+        private chats and basic groups have none."""
+        chat_id = message.chat.chat_id
+        if not chat_id.startswith("-100"):
+            return None
+        return f"https://t.me/c/{chat_id.removeprefix('-100')}/{message.message_id}"
+
     async def dm(self, user: ChatUser, note: Note) -> MessageRef:
         """A private chat's id is the user's id; Telegram lets the bot write there only after
         the person has started a chat with it (and not blocked it since)."""

@@ -184,3 +184,16 @@ async def test_notes_render_their_choices_and_an_edit_without_choices_clears_the
     await adapter.edit(posted, Note("Denied."))
     assert message["content"] == "Denied."
     assert message["components"] == []
+
+
+async def test_links_name_the_server_of_a_known_channel(
+    adapter: DiscordPort, emulator: Emulator
+) -> None:
+    in_server = MessageRef(ChatRef("discord", str(p.CHANNEL_ID)), "77")
+    expected = f"https://discord.com/channels/{p.GUILD_ID}/{p.CHANNEL_ID}/77"
+    assert adapter.link(in_server) == expected
+    sent = await adapter.dm(person(p.ADA), REQUEST)
+    assert adapter.link(sent) == (
+        f"https://discord.com/channels/@me/{sent.chat.chat_id}/{sent.message_id}"
+    )
+    assert adapter.link(MessageRef(ChatRef("discord", "1"), "2")) is None  # not one we know

@@ -253,3 +253,9 @@ async def test_notes_are_posted_and_edited_with_their_choices(
     shown = api.message(GROUP["id"], int(asking.message_id))
     assert (shown["text"], "reply_markup" in shown) == ("✅ Approved once.", False)
     assert "reply_markup" in api.message(GROUP["id"], int(plain.message_id))
+
+
+async def test_links_exist_for_supergroup_messages_only(core: RecordingCore) -> None:
+    port = port_of(core)
+    assert port.link(MessageRef(GROUP_CHAT, "42")) == "https://t.me/c/123/42"
+    assert port.link(MessageRef(ADA_DM, "42")) is None  # private chats have no links
