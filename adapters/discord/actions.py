@@ -5,6 +5,7 @@ buttons come back here (they are shown to the presser alone)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Protocol
 
 import discord
@@ -73,6 +74,30 @@ def user_of(interaction: discord.Interaction) -> ChatUser:
     )
 
 
+_USER_MENTION = re.compile(r"<@!?(\d{5,20})>")
+
+
+async def user_mentions(prompt: str, client: discord.Client) -> tuple[str, tuple[ChatUser, ...]]:
+    """A prompt's `<@id>` mentions (what Discord puts in the text when someone picks a person
+    while typing) as people, and the prompt with each one read as @username. Names come from
+    the cache or, without the members intent, from one user lookup each."""
+    found: dict[str, ChatUser] = {}
+    for user_id in dict.fromkeys(_USER_MENTION.findall(prompt)):
+        user = client.get_user(int(user_id))
+        if user is None:
+            try:
+                user = await client.fetch_user(int(user_id))
+            except discord.HTTPException:
+                continue  # not a user Discord knows: left as typed
+        found[user_id] = ChatUser(PLATFORM, user_id, user.display_name, user.name)
+
+    def named(match: re.Match[str]) -> str:
+        person = found.get(match[1])
+        return f"@{person.username}" if person is not None else match[0]
+
+    return _USER_MENTION.sub(named, prompt), tuple(found.values())
+
+
 class Actions:
     def __init__(self, core: Core, port: DiscordPort, *, secret: bytes, command: str) -> None:
         self.core = core
@@ -96,9 +121,9 @@ class Actions:
             return
         chat = chat_of(interaction)
         request = await self.port.begin(interaction, chat)
-        mentions = (
-            (ChatUser(platform=PLATFORM, user_id=cameo, display_name=cameo),) if cameo else ()
-        )
+        prompt, typed = await user_mentions(prompt, interaction.client)
+        picked = (ChatUser(platform=PLATFORM, user_id=cameo, display_name=cameo),) if cameo else ()
+        mentions = picked + tuple(user for user in typed if user.user_id != cameo)
         await self.core.handle(
             Generate(
                 prompt=prompt,

@@ -124,6 +124,14 @@ class Rest:
         self.emu.record("open_dm", channel_id, user_id)
         return reply(p.dm_channel(channel_id, recipient))
 
+    async def user(self, request: web.Request) -> web.Response:
+        """GET /users/{id}: any bot may look a user up by id (no intent needed)."""
+        person = p.PEOPLE.get(request.match_info["id"])
+        self.emu.record("get_user", detail=request.match_info["id"])
+        if person is None:
+            return reply({"message": "Unknown User", "code": 10013}, status=404)
+        return reply(person)
+
     async def cdn(self, request: web.Request) -> web.Response:
         data = self.emu.uploads.get(request.match_info["id"])
         if data is None:
@@ -147,6 +155,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
     app.router.add_patch(API + "/channels/{channel}/messages/{message}", rest.channel_edit)
     app.router.add_delete(API + "/channels/{channel}/messages/{message}", rest.channel_delete)
     app.router.add_post(API + "/users/@me/channels", rest.open_dm)
+    app.router.add_get(API + "/users/{id:\\d+}", rest.user)
     app.router.add_get("/attachments/{id}/{filename}", rest.cdn)
 
 

@@ -197,3 +197,18 @@ async def test_links_name_the_server_of_a_known_channel(
         f"https://discord.com/channels/@me/{sent.chat.chat_id}/{sent.message_id}"
     )
     assert adapter.link(MessageRef(ChatRef("discord", "1"), "2")) is None  # not one we know
+
+
+async def test_people_picked_while_typing_the_prompt_become_mentions(
+    adapter: DiscordPort, emulator: Emulator, cameo_core: CameoCore
+) -> None:
+    typed = f"<@{p.BOB['id']}> and <@!{p.CAROL['id']}> dance; <@900000000000000999> watches"
+    await slash(emulator, "sora", prompt=typed)
+    await emulator.wait_for("edit_original")
+    [generate] = cameo_core.commands
+    assert isinstance(generate, Generate)
+    assert generate.prompt == "@bob and @carol dance; <@900000000000000999> watches"
+    assert [(m.user_id, m.username) for m in generate.mentions] == [
+        (p.BOB["id"], "bob"),
+        (p.CAROL["id"], "carol"),
+    ]
