@@ -42,8 +42,9 @@ def selfie() -> bytes:
 
 
 @pytest.fixture
-def bot(sqlite_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    made = make_bot(sqlite_db, blobs)
+def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
+    # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
+    made = make_bot(any_db, blobs)
     made.core.use_analyzer(analyzer)
     return made
 
