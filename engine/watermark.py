@@ -52,11 +52,15 @@ def apply_watermark(frames: np.ndarray, author: str, *, opacity: float = OPACITY
 
 
 def provenance(request: RenderRequest, *, engine: str) -> dict[str, str]:
-    """Container metadata naming the job, the engine and the prompt's hash."""
-    return {
+    """Container metadata naming the job, the engine, the prompt's hash and, when the clip
+    shows cameos, whose (each placed with its owner's consent on record)."""
+    metadata = {
         "comment": GENERATOR,
         "clipcrew_job_id": request.job_id,
         "clipcrew_engine": engine,
         "clipcrew_prompt_sha256": request.prompt_sha256,
         "clipcrew_seed": str(request.seed),
     }
+    if request.cameos:
+        metadata["clipcrew_cameos"] = " ".join(ref.name for ref in request.cameos)
+    return metadata

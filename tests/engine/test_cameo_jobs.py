@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -171,6 +172,11 @@ async def test_the_sketch_engine_puts_the_cameo_in_and_its_match_is_recorded(
         owner = (await session.exec(select(User).where(User.platform_user_id == "eileen"))).one()
     assert owner.id == cameo.owner_id
     assert recorded.similarity is not None and recorded.similarity > 0.5
+    # The file's provenance names who is in it.
+    async with sqlite_db.session() as session:
+        (clip,) = (await session.exec(select(Clip))).all()
+    with av.open(io.BytesIO(blobs.read(clip.blob_key))) as container:
+        assert container.metadata["clipcrew_cameos"] == "eileen"
 
 
 async def test_no_enrolled_faces_means_no_face_model_is_loaded(
