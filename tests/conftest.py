@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from engine.faces.dlib_backend import DlibAnalyzer
 from storage.blobs import BlobStore
 from storage.db import Database, connect
 from storage.migrate import upgrade
@@ -75,6 +76,13 @@ async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     yield database
     await database.close()
     await drop_schema(admin, schema)
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> DlibAnalyzer:
+    """The real dlib face model (the embedded default), loaded once for the whole run: loading
+    reads about 100 MB of weights. Tests of another backend override this fixture."""
+    return DlibAnalyzer.load()
 
 
 @pytest.fixture

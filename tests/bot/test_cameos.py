@@ -32,11 +32,6 @@ OTHER_ROOM = ChatRef(platform="test", chat_id="room-2", title="Other room")
 
 
 @pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    return DlibAnalyzer.load()
-
-
-@pytest.fixture(scope="module")
 def selfie() -> bytes:
     return clips.head_turn()
 

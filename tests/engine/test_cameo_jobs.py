@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
-import pytest
 from PIL import Image
 from sqlmodel import select
 
@@ -27,11 +26,6 @@ from storage.people import upsert_user
 from tests.engine.faces import photos
 from tests.engine.test_jobs import context, drain
 from tests.factories import make_job
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    return DlibAnalyzer.load()
 
 
 @dataclass

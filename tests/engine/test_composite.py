@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.composite import CameoLook, composite_cameos
-from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing, models_folder
+from engine.faces.dlib_backend import DlibAnalyzer
 from engine.request import RenderRequest
 from engine.sketch import SketchBackend
 from tests.engine.faces import photos
@@ -15,16 +15,6 @@ from tests.engine.factories import never
 # The astronaut's face box centre and width in the 512x512 photo, as dlib finds it.
 _FACE_CENTRE_X = 222.5
 _FACE_WIDTH = 87
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    pytest.importorskip("dlib")
-    try:
-        models_folder()
-    except FaceModelsMissing:
-        pytest.skip("face-recognition-models is not installed")
-    return DlibAnalyzer.load()
 
 
 def astronaut_crops(analyzer: DlibAnalyzer) -> tuple[np.ndarray, ...]:

@@ -11,19 +11,10 @@ import numpy as np
 import pytest
 
 from engine.faces import Embedding, FaceModelMismatch
-from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing, models_folder
+from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing
 from tests.engine.faces import photos
 
 pytest.importorskip("dlib")
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    try:
-        models_folder()
-    except FaceModelsMissing:
-        pytest.skip("face-recognition-models is not installed")
-    return DlibAnalyzer.load()
 
 
 def only_face_embedding(analyzer: DlibAnalyzer, image: np.ndarray) -> Embedding:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.faces import Embedding
-from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing, models_folder
+from engine.faces.dlib_backend import DlibAnalyzer
 from engine.faces.enrollment import (
     ClipTooLong,
     ClipTooShort,
@@ -31,15 +31,6 @@ from engine.faces.video import sample_frames
 from tests.engine.faces import clips, photos
 
 pytest.importorskip("dlib")
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    try:
-        models_folder()
-    except FaceModelsMissing:
-        pytest.skip("face-recognition-models is not installed")
-    return DlibAnalyzer.load()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from engine.composite import CameoLook, composite_cameos
 from engine.faces import Embedding, Face
-from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing, models_folder
+from engine.faces.dlib_backend import DlibAnalyzer
 from engine.faces.output_check import OutputScan, scan_clip, scan_frames
 from tests.engine.faces import clips, photos
 from tests.engine.test_composite import astronaut_crops, cartoon
@@ -43,15 +43,6 @@ class Counting:
 
     def same_person(self, a: Embedding, b: Embedding) -> bool:
         return self.inner.same_person(a, b)
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> DlibAnalyzer:
-    try:
-        models_folder()
-    except FaceModelsMissing:
-        pytest.skip("face-recognition-models is not installed")
-    return DlibAnalyzer.load()
 
 
 def _embedding(analyzer: DlibAnalyzer, image: np.ndarray) -> Embedding:
