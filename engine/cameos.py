@@ -2,7 +2,7 @@
 faces into the frames, and the output check that every finished clip passes.
 
 The bot decides consent and records it per job; the worker reads that record when it starts
-(`consented`) and checks the finished clip against every enrolled face (`check_output`).
+(`consented`) and checks the finished frames against every enrolled face (`output_screen`).
 """
 
 from __future__ import annotations

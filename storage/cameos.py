@@ -11,8 +11,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from storage.models import (
+    ACTIVE,
     CONSENTED,
     ApprovalState,
     Cameo,
@@ -127,17 +129,6 @@ async def delete_cameo(session: AsyncSession, cameo: Cameo) -> None:
 # Grants ---------------------------------------------------------------------------------------
 
 
-async def grantees(session: AsyncSession, cameo_ids: list[int]) -> dict[int, set[int]]:
-    """cameo id → user ids the owner chose to always allow."""
-    query = select(CameoGrant.cameo_id, CameoGrant.grantee_id).where(
-        col(CameoGrant.cameo_id).in_(cameo_ids)
-    )
-    granted: dict[int, set[int]] = {cameo_id: set() for cameo_id in cameo_ids}
-    for cameo_id, grantee_id in await session.exec(query):
-        granted[cameo_id].add(grantee_id)
-    return granted
-
-
 async def grant(session: AsyncSession, cameo_id: int, grantee_id: int) -> None:
     exists = await session.exec(
         select(CameoGrant.id).where(
@@ -179,14 +170,17 @@ class Use:
     owner: User
 
 
-async def uses_of_jobs(session: AsyncSession, job_ids: list[str]) -> dict[str, list[Use]]:
-    query = (
+def _uses() -> Select[JobCameo, Cameo, User]:
+    """Consent rows with their cameo and its owner."""
+    return (
         select(JobCameo, Cameo, User)
         .join(Cameo, col(Cameo.id) == col(JobCameo.cameo_id))
         .join(User, col(User.id) == col(Cameo.owner_id))
-        .where(col(JobCameo.job_id).in_(job_ids))
-        .order_by(col(JobCameo.id))
     )
+
+
+async def uses_of_jobs(session: AsyncSession, job_ids: list[str]) -> dict[str, list[Use]]:
+    query = _uses().where(col(JobCameo.job_id).in_(job_ids)).order_by(col(JobCameo.id))
     uses: dict[str, list[Use]] = {job_id: [] for job_id in job_ids}
     for approval, cameo, owner in await session.exec(query):
         uses[approval.job_id].append(Use(approval, cameo, owner))
@@ -194,12 +188,7 @@ async def uses_of_jobs(session: AsyncSession, job_ids: list[str]) -> dict[str, l
 
 
 async def use_by_id(session: AsyncSession, approval_id: int) -> Use | None:
-    query = (
-        select(JobCameo, Cameo, User)
-        .join(Cameo, col(Cameo.id) == col(JobCameo.cameo_id))
-        .join(User, col(User.id) == col(Cameo.owner_id))
-        .where(JobCameo.id == approval_id)
-    )
+    query = _uses().where(JobCameo.id == approval_id)
     row = (await session.exec(query)).first()
     return Use(*row) if row is not None else None
 
@@ -274,7 +263,7 @@ async def active_uses_of_cameo(session: AsyncSession, cameo_id: int) -> list[tup
         .join(Job, col(Job.id) == col(JobCameo.job_id))
         .where(
             JobCameo.cameo_id == cameo_id,
-            col(Job.state).in_((JobState.AWAITING_CONSENT, JobState.QUEUED, JobState.RUNNING)),
+            col(Job.state).in_(ACTIVE),
         )
     )
     return list(await session.exec(query))

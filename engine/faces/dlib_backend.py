@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from engine.faces.geometry import check_rgb, face_size, sharpness, yaw_degrees
-from engine.faces.types import Box, Embedding, Face, FaceAnalyzer, FaceModelMismatch
+from engine.faces.types import (
+    Box,
+    Embedding,
+    Face,
+    FaceAnalyzer,
+    check_comparable,
+)
 from engine.request import EngineError
 
 LANDMARKS_FILE = "shape_predictor_68_face_landmarks.dat"
@@ -118,12 +124,7 @@ class DlibAnalyzer:
 
     def distance(self, a: Embedding, b: Embedding) -> float:
         """Euclidean distance, the metric dlib's ResNet was trained for."""
-        for embedding in (a, b):
-            if embedding.backend != self.name:
-                raise FaceModelMismatch(
-                    f"A face stored with the {embedding.backend} face model cannot be compared "
-                    f"with the {self.name} face model; the face has to be enrolled again."
-                )
+        check_comparable(self.name, a, b)
         return float(np.linalg.norm(a.vector - b.vector))
 
     def same_person(self, a: Embedding, b: Embedding) -> bool:

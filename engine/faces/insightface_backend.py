@@ -23,7 +23,13 @@ import numpy as np
 
 from engine.faces.dlib_backend import FaceModelsMissing
 from engine.faces.geometry import check_rgb, face_size, sharpness
-from engine.faces.types import Box, Embedding, Face, FaceAnalyzer, FaceModelMismatch
+from engine.faces.types import (
+    Box,
+    Embedding,
+    Face,
+    FaceAnalyzer,
+    check_comparable,
+)
 
 # The tasks kept from a pack, by insightface's names for them.
 DETECTION = "detection"
@@ -185,12 +191,7 @@ class InsightFaceAnalyzer:
 
     def distance(self, a: Embedding, b: Embedding) -> float:
         """Cosine distance, 1 - cosine similarity: the metric ArcFace was trained for."""
-        for embedding in (a, b):
-            if embedding.backend != self.name:
-                raise FaceModelMismatch(
-                    f"A face stored with the {embedding.backend} face model cannot be compared "
-                    f"with the {self.name} face model; the face has to be enrolled again."
-                )
+        check_comparable(self.name, a, b)
         norms = float(np.linalg.norm(a.vector) * np.linalg.norm(b.vector))
         return 1.0 - float(np.dot(a.vector, b.vector)) / norms
 

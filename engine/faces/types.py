@@ -63,6 +63,16 @@ class Embedding:
     backend: str
 
 
+def check_comparable(model: str, *embeddings: Embedding) -> None:
+    """Raise FaceModelMismatch unless every embedding was made by the face model `model`."""
+    for embedding in embeddings:
+        if embedding.backend != model:
+            raise FaceModelMismatch(
+                f"A face stored with the {embedding.backend} face model cannot be compared "
+                f"with the {model} face model; the face has to be enrolled again."
+            )
+
+
 class FaceAnalyzer(Protocol):
     """Detects faces, embeds them, and says whether two embeddings are the same person."""
 
