@@ -250,10 +250,7 @@ async def _show(
     if port is None:
         return
     try:
-        if route.status is not None and port.capabilities.edits:
-            await port.edit(route.status, reply)
-        else:
-            await port.post(route.chat, reply, reply_to=route.request)
+        await delivery.show(port, route, reply)
     except Exception:
         log.warning("could not update the requester", extra={"job_id": route.job_id})
 
@@ -357,8 +354,10 @@ async def reconsider(deps: Deps, ports: dict[str, ChatPort], cameo_id: int) -> i
     return cancelled
 
 
-def withdrawn_failure(who: str) -> Failed:
-    return Failed(f"{who} no longer allows their cameo here, so this clip was cancelled.")
+def withdrawn_failure(who: str, job_id: str | None = None) -> Failed:
+    return Failed(
+        f"{who} no longer allows their cameo here, so this clip was cancelled.", job_id=job_id
+    )
 
 
 def _id(row: Cameo | User | JobCameo) -> int:

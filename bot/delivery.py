@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from bot.deps import Deps
-from bot.ports import ChatPort, UploadTooLarge
+from bot.ports import ChatPort, Notice, UploadTooLarge
 from bot.replies import ClipReady, Failed, Progress
 from bot.types import ChatRef, MessageRef
 from engine.events import JobEvent
@@ -88,13 +88,18 @@ async def show_progress(
         await port.edit(status, Progress(job_id=event.job_id, percent=percent, stage=stage))
 
 
-async def show_failure(port: ChatPort, route: Route, event: JobEvent) -> None:
-    reply = Failed(reason=event.error or GENERIC_FAILURE, job_id=event.job_id)
+async def show(port: ChatPort, route: Route, reply: Notice) -> None:
+    """Tell whoever asked: on their status message where the platform edits, else as a new
+    reply to their command."""
     status = route.status
     if status is not None and port.capabilities.edits:
         await port.edit(status, reply)
     else:
         await port.post(route.chat, reply, reply_to=route.request)
+
+
+async def show_failure(port: ChatPort, route: Route, event: JobEvent) -> None:
+    await show(port, route, Failed(reason=event.error or GENERIC_FAILURE, job_id=event.job_id))
 
 
 @dataclass(frozen=True)

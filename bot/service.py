@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import approvals, cameos, delivery
@@ -32,6 +33,7 @@ from bot.prompt import ParsedPrompt, parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Note, Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
+from engine.cameos import FaceModels
 from engine.events import Delivered, EventSource, JobEvent
 from storage import cameos as cameo_rows
 from storage import jobs as job_rows
@@ -73,7 +75,7 @@ class CameoSuggestion:
 
 
 class Core:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, *, faces: FaceModels | None = None) -> None:
         self.deps = deps
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
@@ -87,8 +89,13 @@ class Core:
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
         )
-        self._analyzer: FaceAnalyzer | None = None
-        self._analyzer_lock = asyncio.Lock()
+        # The face model for enrollment, loaded on the first selfie; in one process with the
+        # worker it is the worker's own (see clipcrew.app), so it is loaded once.
+        config = deps.config
+        self.faces = faces or FaceModels(
+            backend=config.face_backend,
+            folder=Path(config.face_models) if config.face_models else None,
+        )
 
     def attach(self, port: ChatPort) -> None:
         self._ports[port.platform] = port
@@ -258,7 +265,7 @@ class Core:
         checking = Note("🔍 Checking your selfie clip… this takes a few seconds.")
         status = await port.post(command.chat, checking, reply_to=command.message)
         try:
-            reply = await cameos.enroll(self.deps, command, self._load_analyzer)
+            reply = await cameos.enroll(self.deps, command, self.faces.analyzer)
         except Exception:
             log.exception("enrollment crashed")
             reply = Refused("Something went wrong while checking your clip. Please try again.")
@@ -268,21 +275,9 @@ class Core:
             await port.post(command.chat, reply, reply_to=command.message)
         return reply
 
-    async def _load_analyzer(self) -> FaceAnalyzer:
-        async with self._analyzer_lock:
-            if self._analyzer is None:
-                from pathlib import Path
-
-                from engine.faces import load_analyzer
-
-                config = self.deps.config
-                models = Path(config.face_models) if config.face_models else None
-                self._analyzer = await asyncio.to_thread(load_analyzer, config.face_backend, models)
-            return self._analyzer
-
     def use_analyzer(self, analyzer: FaceAnalyzer) -> None:
-        """Use an already loaded face model (the worker's, in one-process mode, or a test's)."""
-        self._analyzer = analyzer
+        """Use an already loaded face model (a test's)."""
+        self.faces.use(analyzer)
 
     async def suggest_cameos(
         self, *, platform: str, typed: str, limit: int = 25
@@ -352,10 +347,7 @@ class Core:
         """Consent went away between the render and the post: the clip is deleted unseen."""
         if event.clip_id is not None:
             await remove_clips(self.deps, [event.clip_id], self._ports)
-        failure = approvals.withdrawn_failure(withdrawn)
-        await delivery.show_failure(
-            port, route, JobEvent(job_id=event.job_id, kind="failed", error=failure.reason)
-        )
+        await delivery.show(port, route, approvals.withdrawn_failure(withdrawn, event.job_id))
 
     def _keep_route(self, route: delivery.Route) -> None:
         self._routes[route.job_id] = route

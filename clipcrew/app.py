@@ -7,7 +7,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from bot.deps import BotConfig, Deps
 from bot.ports import ChatPort
@@ -19,6 +20,9 @@ from engine.queues import make_queue
 from storage.blobs import BlobStore
 from storage.db import Database, connect
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from engine.jobs import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +75,13 @@ async def start_services(
         await upgrade(db)
         sink, source = make_events(settings)
         closers += [c for c in (getattr(sink, "close", None), getattr(source, "close", None)) if c]
-        job_function = (
-            await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
-        )
-        queue = make_queue(settings, job_function)
+        context = await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
+        queue = make_queue(settings, _runner(context) if context else None)
         closers.append(queue.close)
         blobs = BlobStore(settings.blob_dir)
-        core = Core(Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings)))
+        deps = Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings))
+        # In one process the bot enrolls with the worker's face model: loaded once, not twice.
+        core = Core(deps, faces=context.faces if context else None)
         services = Services(
             settings=settings, db=db, blobs=blobs, core=core, queue=queue, _closers=closers
         )
@@ -100,16 +104,18 @@ async def start_services(
 
 async def _embedded_worker(
     settings: Settings, db: Database, sink: Any, closers: list[Callable[[], Awaitable[Any]]]
-) -> Callable[[str], Awaitable[None]]:
-    from engine.jobs import build_context, close_context, run_job
+) -> WorkerContext:
+    from engine.jobs import build_context, close_context
 
     context = await build_context(settings, events=sink, db=db)
     closers.append(lambda: close_context(context))
+    return context
 
-    async def job_function(job_id: str) -> None:
-        await run_job(context, job_id)
 
-    return job_function
+def _runner(context: WorkerContext) -> Callable[[str], Awaitable[None]]:
+    from engine.jobs import run_job
+
+    return partial(run_job, context)
 
 
 async def _arq_worker(settings: Settings) -> None:
