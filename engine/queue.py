@@ -1,8 +1,22 @@
-"""The job queue interface the bot uses: enqueue a job id. Implementations in engine.queues."""
+"""The queue interface the bot uses: enqueue a render job id, or call a short light task.
+
+Implementations live in engine.queues (render jobs) and engine.light (light tasks). Renders take
+minutes on a GPU worker; light tasks (checking a selfie, fitting a clip under an upload limit,
+checking a prompt) take a second or two on a CPU and run on their own queue and worker pool, so
+they never wait behind a render.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
+
+# The light tasks, by name; the bot calls them and a light worker registers them (engine.light).
+VERIFY_SELFIE = "verify_selfie"
+FIT_CLIP = "fit_clip"
+MODERATE_TEXT = "moderate_text"
+
+# A light task's payload and answer: plain data (msgpack on the wire), never objects.
+Payload = dict[str, Any]
 
 
 class JobQueue(Protocol):
@@ -11,3 +25,26 @@ class JobQueue(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class LightCalls(Protocol):
+    async def call(self, task: str, payload: Payload, *, timeout_s: float) -> Payload:
+        """Run light task `task` on a light worker and return its answer.
+
+        Raises LightTaskFailed with a sentence a person can read when the task refused or
+        crashed, and LightTaskTimeout when no answer came within `timeout_s`."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class LightTaskError(Exception):
+    """Base of the light tasks' errors; `str(error)` is a sentence a person can read."""
+
+
+class LightTaskFailed(LightTaskError):
+    """The task ran and failed; the message says why in plain words."""
+
+
+class LightTaskTimeout(LightTaskError):
+    """No light worker answered in time (none running, or all busy)."""

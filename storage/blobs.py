@@ -61,3 +61,11 @@ class BlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class BlobConfig:
+    """Where clip files live: a local folder, or an S3-compatible bucket when `url` is set."""
+
+    folder: Path = Path("data/blobs")
+    url: str | None = None
