@@ -80,10 +80,13 @@ class Job(SQLModel, table=True):
     )
     seed: int
     engine: str = Field(max_length=32)
-    duration_s: float
-    width: int
-    height: int
-    fps: int
+    # None: the worker's engine picks (a model family's own size, rate and length).
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    # The chat platform's upload limit, so the first encode already fits it.
+    target_bytes: int | None = None
     author_id: int = Field(foreign_key="users.id", index=True)
     chat_id: int = Field(foreign_key="chats.id", index=True)
     parent_clip_id: int | None = Field(default=None, foreign_key="clips.id")
@@ -91,6 +94,10 @@ class Job(SQLModel, table=True):
     request_message_id: str | None = Field(default=None, max_length=128)
     status_message_id: str | None = Field(default=None, max_length=128)
     attempts: int = 0
+    # While running: the worker holding the job and until when its lease runs; a worker that
+    # stops renewing it (killed, out of memory, a lost machine) loses the job to another.
+    worker: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, index=True)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
