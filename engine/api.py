@@ -1,0 +1,145 @@
+"""The moderation vocabulary the bot and the engine share: category names, the policy presets
+(category → threshold) and the plain-data answer of the `moderate_text` light task.
+
+The bot imports this module, so it stays plain Python: no numpy, no model, nothing heavy. The
+classifier that produces the scores lives in engine.moderation (worker side only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+# Prompt categories: each prompt and dialogue line gets a score in [0, 1] for each of these.
+SEXUAL = "sexual"
+SEXUAL_MINORS = "sexual_minors"
+GRAPHIC_VIOLENCE = "graphic_violence"
+MASS_VIOLENCE = "mass_violence_terrorism"
+WEAPONS_DRUGS = "weapons_drugs_instructions"
+HATE = "hate"
+HARASSMENT = "harassment"
+SELF_HARM = "self_harm"
+ANIMAL_CRUELTY = "animal_cruelty"
+EXTREMISM = "extremist_propaganda"
+PUBLIC_FIGURE = "public_figure_deepfake"
+
+CATEGORIES: tuple[str, ...] = (
+    SEXUAL,
+    SEXUAL_MINORS,
+    GRAPHIC_VIOLENCE,
+    MASS_VIOLENCE,
+    WEAPONS_DRUGS,
+    HATE,
+    HARASSMENT,
+    SELF_HARM,
+    ANIMAL_CRUELTY,
+    EXTREMISM,
+    PUBLIC_FIGURE,
+)
+
+# How a refusal names the category: "I can't make clips with {words} in this chat."
+CATEGORY_WORDS: dict[str, str] = {
+    SEXUAL: "sexual content",
+    SEXUAL_MINORS: "sexual content involving minors",
+    GRAPHIC_VIOLENCE: "graphic violence or gore",
+    MASS_VIOLENCE: "mass violence or terrorism",
+    WEAPONS_DRUGS: "instructions for weapons or drugs",
+    HATE: "hate against a group of people",
+    HARASSMENT: "harassment or humiliation of a real person",
+    SELF_HARM: "self-harm",
+    ANIMAL_CRUELTY: "cruelty to animals",
+    EXTREMISM: "extremist propaganda",
+    PUBLIC_FIGURE: "realistic depictions of real public figures",
+}
+
+# The output check on finished frames: the nudity detector's score, thresholded per preset.
+NUDITY = "nudity"
+
+STRICT = "strict"
+STANDARD = "standard"
+ADULT = "adult"
+PRESET_NAMES: tuple[str, ...] = (STRICT, STANDARD, ADULT)
+
+# A score above its threshold refuses; ALLOWED (1.0) lets the category through, as no score
+# exceeds it. Sexual content involving minors and realistic likeness of real people are refused
+# in every preset. The prompt thresholds were tuned on the shipped training data and measured on
+# the separate evaluation set with `bench/moderation.py`.
+ALLOWED = 1.0
+PRESETS: dict[str, dict[str, float]] = {
+    STRICT: {
+        SEXUAL: 0.3,
+        SEXUAL_MINORS: 0.15,
+        GRAPHIC_VIOLENCE: 0.3,
+        MASS_VIOLENCE: 0.3,
+        WEAPONS_DRUGS: 0.3,
+        HATE: 0.3,
+        HARASSMENT: 0.3,
+        SELF_HARM: 0.3,
+        ANIMAL_CRUELTY: 0.3,
+        EXTREMISM: 0.3,
+        PUBLIC_FIGURE: 0.3,
+        NUDITY: 0.3,
+    },
+    STANDARD: {
+        SEXUAL: 0.4,
+        SEXUAL_MINORS: 0.15,
+        GRAPHIC_VIOLENCE: 0.4,
+        MASS_VIOLENCE: 0.4,
+        WEAPONS_DRUGS: 0.4,
+        HATE: 0.4,
+        HARASSMENT: 0.4,
+        SELF_HARM: 0.4,
+        ANIMAL_CRUELTY: 0.4,
+        EXTREMISM: 0.4,
+        PUBLIC_FIGURE: 0.4,
+        NUDITY: 0.45,
+    },
+    ADULT: {
+        SEXUAL: ALLOWED,
+        SEXUAL_MINORS: 0.15,
+        GRAPHIC_VIOLENCE: 0.6,
+        MASS_VIOLENCE: 0.4,
+        WEAPONS_DRUGS: 0.4,
+        HATE: 0.4,
+        HARASSMENT: 0.4,
+        SELF_HARM: 0.5,
+        ANIMAL_CRUELTY: 0.4,
+        EXTREMISM: 0.4,
+        PUBLIC_FIGURE: 0.4,
+        NUDITY: ALLOWED,
+    },
+}
+DEFAULT_PRESET = STRICT
+# The nudity threshold a render job gets when its chat's policy did not set one.
+DEFAULT_NUDITY_THRESHOLD = PRESETS[STRICT][NUDITY]
+
+
+def refused_category(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> str | None:
+    """The category a text is refused for under `thresholds` (a preset), or None to allow it.
+
+    Sexual content involving minors goes first, so a prompt that is both is named for it; then
+    the highest score over its threshold."""
+    over = [
+        (category, scores.get(category, 0.0))
+        for category in CATEGORIES
+        if scores.get(category, 0.0) > thresholds.get(category, ALLOWED)
+    ]
+    if not over:
+        return None
+    if any(category == SEXUAL_MINORS for category, _ in over):
+        return SEXUAL_MINORS
+    return max(over, key=lambda item: item[1])[0]
+
+
+# The `moderate_text` light task (engine.queue.MODERATE_TEXT):
+#   payload {"texts": ["a prompt", "a dialogue line", ...]}
+#   answer  {"results": [{"scores": {category: float, ...}, "rule_hits": [str, ...]}, ...]}
+# one result per text, in order. `rule_hits` names the precise rules that fired (for the log).
+
+
+def scores_of(answer: Mapping[str, Any]) -> list[dict[str, float]]:
+    """The per-text scores of a `moderate_text` answer, in the order of the texts."""
+    results: Sequence[Mapping[str, Any]] = answer.get("results", [])
+    return [
+        {str(name): float(value) for name, value in result["scores"].items()} for result in results
+    ]
