@@ -44,7 +44,7 @@ def timed_run(
     blobs = BlobStore(folder)
     times: dict[str, float] = {}
     start = time.perf_counter()
-    apply_watermark(frames, request.author)
+    apply_watermark(frames, request)
     metadata = provenance(request, engine="sketch")
     marked = time.perf_counter()
     data = encode_mp4(frames, audio, fps=request.fps, sample_rate=SAMPLE_RATE, metadata=metadata)

@@ -180,7 +180,7 @@ def generate(
             raise Blocked()
 
     # 6. Watermark and provenance
-    apply_watermark(frames, request.author)
+    apply_watermark(frames, request)
     metadata = provenance(request, engine=backend.name)
     progress.report("watermark", 1, 1)
 

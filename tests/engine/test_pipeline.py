@@ -18,7 +18,6 @@ from engine.request import (
     StageProgress,
 )
 from engine.sketch import SketchBackend
-from engine.watermark import apply_watermark, watermark_text
 from tests.engine.factories import rms, small_request, talking_request
 
 
@@ -139,18 +138,6 @@ def test_unknown_and_missing_engines() -> None:
     with pytest.raises(EngineError, match="CLIPCREW_VIDEO_MODEL") as raised:
         load_backend("diffusers")
     assert not isinstance(raised.value, BadRequest)
-
-
-def test_watermark_marks_a_corner_of_every_frame_and_nothing_else() -> None:
-    frames = np.zeros((3, 128, 128, 3), dtype=np.uint8)
-    apply_watermark(frames, "alice")
-    marked = frames.any(axis=3)
-    assert marked.any(axis=(1, 2)).all()
-    rows, cols = np.nonzero(marked[0])
-    assert rows.min() > 64 and cols.min() > 32
-    assert np.array_equal(frames[0], frames[2])
-    assert watermark_text("  alice \n") == "clipcrew · alice"
-    assert watermark_text("") == "clipcrew"
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
