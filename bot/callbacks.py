@@ -19,7 +19,9 @@ from typing import Literal
 
 from bot.errors import BotError
 
-Action = Literal["remix", "reroll", "delete", "approve", "always", "deny"]
+# "like" is the ❤️ button (where reactions cannot arrive); "feed" pages a /feed answer, its id
+# a packed `bot.feed.Cursor`.
+Action = Literal["remix", "reroll", "delete", "approve", "always", "deny", "like", "feed"]
 ACTIONS: dict[str, Action] = {
     "rm": "remix",
     "rr": "reroll",
@@ -27,6 +29,8 @@ ACTIONS: dict[str, Action] = {
     "ap": "approve",
     "aa": "always",
     "dn": "deny",
+    "lk": "like",
+    "fd": "feed",
 }
 CONSENT_ACTIONS = frozenset({"approve", "always", "deny"})
 _ANY_CHAT = "*"

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.feed_commands import FeedCommand
 from bot.types import ChatRef, ChatUser, MessageRef
 
 
@@ -128,4 +129,5 @@ Command = (
     | CameoCommand
     | SelfieUpload
     | AnswerConsent
+    | FeedCommand
 )

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.feed_links import FeedLinks
 from engine.queue import JobQueue
 from storage.blobs import BlobStore
 from storage.db import Database
@@ -43,3 +44,6 @@ class Deps:
     # half-finished posts.
     instance: str = field(default_factory=lambda: secrets.token_hex(8))
     new_seed: Callable[[], int] = random_seed
+    # Signs the links to each chat's feed page (clipcrew hands in the kept secret and the
+    # public address; without them the links are well formed but no feed server accepts them).
+    feed_links: FeedLinks = field(default_factory=FeedLinks.throwaway)

@@ -27,6 +27,9 @@ from bot.commands import (
 from bot.deletion import delete_clip, remove_clips
 from bot.deps import Deps
 from bot.errors import BotError, EmptyPrompt
+from bot.feed_answers import answer as answer_feed
+from bot.feed_answers import remix as remix_by_number
+from bot.feed_commands import FeedPage, React, ReactionCounts, RemixByNumber, ShowFeed, ToggleLike
 from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
 from bot.ports import CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
@@ -121,6 +124,14 @@ class Core:
             return await self._privately(port, command, await self._cameo(command))
         if isinstance(command, SelfieUpload):
             return await self._selfie(port, command)
+        if isinstance(command, ShowFeed | FeedPage | React | ReactionCounts | ToggleLike):
+            return await answer_feed(self.deps, port, command)
+        if isinstance(command, RemixByNumber):
+            # `/remix 12 <change>` is the Remix of clip 12, once it is known to be this chat's.
+            remix = await remix_by_number(self.deps, port, command)
+            if not isinstance(remix, Remix):
+                return remix
+            command = remix
         reply = await self._decide(command)
         if isinstance(reply, Queued):
             return await self._queue(port, command, reply)

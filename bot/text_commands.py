@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.commands import CameoCommand, Command, Generate, Help, Unknown
+from bot.feed_commands import RemixByNumber, ShowFeed
 from bot.types import ChatRef, ChatUser, MessageRef
 
 # `/name`, optionally `/name@botname`, then the rest of the message.
@@ -37,6 +38,10 @@ def parse_command(
         return Generate(prompt=rest, author=author, chat=chat, message=message, reply_to=reply_to)
     if name == "cameo":
         return CameoCommand(args=rest.strip(), author=author, chat=chat, message=message)
+    if name == "feed":
+        return ShowFeed(args=rest.strip(), author=author, chat=chat, message=message)
+    if name == "remix":
+        return RemixByNumber(args=rest.strip(), author=author, chat=chat, message=message)
     if name in HELP_NAMES:
         return Help(author=author, chat=chat, message=message)
     return Unknown(name=name, author=author, chat=chat, message=message)

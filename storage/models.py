@@ -238,3 +238,19 @@ class JobCameo(SQLModel, table=True):
     similarity: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+
+
+class Reaction(SQLModel, table=True):
+    """Reactions on a posted clip. A person's row is one emoji from one person (added and
+    removed as they react); a row without a person is a platform's anonymous count for that
+    emoji (Telegram's message_reaction_count), replaced as the count changes."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("clip_id", "user_id", "emoji"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clip_id: int = Field(foreign_key="clips.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    emoji: str = Field(max_length=64)
+    count: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
