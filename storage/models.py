@@ -98,6 +98,9 @@ class Job(SQLModel, table=True):
     # stops renewing it (killed, out of memory, a lost machine) loses the job to another.
     worker: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = Field(default=None, index=True)
+    # The chat policy's nudity threshold when the job was recorded; the worker's output check
+    # blocks a clip scoring above it. None: the check's own default.
+    nudity_threshold: float | None = None
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
@@ -254,3 +257,48 @@ class Reaction(SQLModel, table=True):
     emoji: str = Field(max_length=64)
     count: int = 1
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ChatPolicy(SQLModel, table=True):
+    """A chat's guardrails as its admins set them: the moderation preset and the daily budgets
+    (None: the defaults in bot.policy). A chat without a row has the defaults."""
+
+    __tablename__ = "chat_policies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", unique=True)
+    preset: str = Field(max_length=16)
+    per_person_daily: int | None = None
+    per_chat_daily: int | None = None
+    updated_by: int | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Ban(SQLModel, table=True):
+    """A person an admin stopped from making clips in one chat."""
+
+    __tablename__ = "bans"
+    __table_args__ = (UniqueConstraint("chat_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    banned_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, in which chat: refusals (with the category) and admin actions.
+    `detail` never holds the prompt of a refused request in the sexual_minors category."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    # refused, policy, ban, unban, limit, queue, cancel, purge, log
+    action: str = Field(max_length=16)
+    # A refusal's category (or "budget", "banned", "unchecked"); empty for admin actions.
+    category: str = Field(default="", max_length=32)
+    detail: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
