@@ -1,19 +1,17 @@
 """`/cameo`: enrolling a verified likeness, and the owner's controls over it.
 
-Everything here is answered privately (see `Core._privately`). The face checks themselves are
-`engine.faces.enrollment.verify_selfie`, run in a thread so the chat keeps moving; the face model
-loads on the first enrollment, so a bot nobody enrolls with never loads it.
+Everything here is answered privately (see `Core._privately`). The face checks themselves run in
+a light worker (`engine.queue.VERIFY_SELFIE`): the bot stores the clip, asks, and records the
+answer, so the bot process never loads a face model.
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bot import approvals
 from bot.commands import CameoCommand, SelfieUpload
@@ -23,14 +21,11 @@ from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
 from bot.types import ChatRef, ChatUser, MessageRef
+from engine.queue import VERIFY_SELFIE, LightTaskError
 from storage import cameos as cameo_rows
 from storage import deliveries
 from storage.models import Cameo, Clip, User, utcnow
 from storage.people import upsert_user
-
-if TYPE_CHECKING:
-    from engine.faces.enrollment import Enrollment
-    from engine.faces.types import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +33,8 @@ MAX_SELFIE_BYTES = 20_000_000
 # Clips listed by /cameo clips; a chat message has a length limit (Telegram: 4,096 characters).
 LISTED = 25
 MAX_SELFIE_SECONDS = 15
-
-LoadAnalyzer = Callable[[], Awaitable["FaceAnalyzer"]]
+# A light worker checks a 15 s clip in a few seconds; this covers a first model load too.
+SELFIE_CHECK_TIMEOUT_S = 90.0
 
 _AUDIENCES = {
     "only_me": Audience.ONLY_ME,
@@ -111,10 +106,9 @@ async def start_enrollment(deps: Deps, author: ChatUser) -> Note:
     )
 
 
-async def enroll(deps: Deps, command: SelfieUpload, load_analyzer: LoadAnalyzer) -> Note | Refused:
-    """Check an uploaded selfie clip and, when it passes, make (or replace) the cameo."""
-    from engine.faces.enrollment import EnrollmentRefused, VideoTooLarge
-
+async def enroll(deps: Deps, command: SelfieUpload) -> Note | Refused:
+    """Have a light worker check an uploaded selfie clip and, when it passes, make (or
+    replace) the cameo."""
     owner = await _owner(deps, command.author)
     assert owner.user.id is not None
     async with deps.db.session() as session:
@@ -122,85 +116,70 @@ async def enroll(deps: Deps, command: SelfieUpload, load_analyzer: LoadAnalyzer)
     if enrollment is None:
         return Refused("To make a cameo, send /cameo first: I'll give you a code to say.")
     if command.size_bytes is not None and command.size_bytes > MAX_SELFIE_BYTES:
-        return Refused(str(VideoTooLarge(command.size_bytes, MAX_SELFIE_BYTES)))
+        return Refused(_too_large(command.size_bytes))
+    if deps.light is None:
+        return Refused("Cameos aren't available on this bot right now.")
     video = await command.fetch()
-    analyzer = await load_analyzer()
-    async with deps.db.session() as session:
-        others = await cameo_rows.other_embeddings(session, owner.user.id, analyzer.name)
+    if len(video) > MAX_SELFIE_BYTES:
+        return Refused(_too_large(len(video)))
+    key = await deps.blobs.put(video, "mp4")
+    check = {
+        "user_id": owner.user.id,
+        "video_key": key,
+        "max_bytes": MAX_SELFIE_BYTES,
+        "max_seconds": MAX_SELFIE_SECONDS,
+    }
     try:
-        result = await asyncio.to_thread(_verify, video, analyzer, others)
-    except EnrollmentRefused as refused:
-        log.info("cameo refused", extra={"reason": type(refused).__name__})
-        return Refused(str(refused))
-    cameo = await _keep(deps, owner, result, enrollment.code)
+        answer = await deps.light.call(VERIFY_SELFIE, check, timeout_s=SELFIE_CHECK_TIMEOUT_S)
+    except LightTaskError as error:
+        return Refused(str(error))
+    finally:
+        # Only the embedding and a few crops are kept, never the clip itself.
+        await deps.blobs.delete(key)
+    if "refused" in answer:
+        return Refused(str(answer["refused"]))
+    cameo = await _keep(deps, owner, answer, enrollment.code)
+    figures = answer["figures"]
     return Note(
         f"✅ Your cameo is ready, {owner.user.handle}.\n"
         f"• Code you were asked to say: {enrollment.code} (kept with your cameo; I don't "
         "check speech yet)\n"
-        f"• Head turn seen: {result.yaw_span:.0f}°, same face in {result.frames_with_one_face} "
-        f"of {result.frames_sampled} frames\n"
+        f"• Head turn seen: {answer['yaw_span']:.0f}°, same face in "
+        f"{figures['frames_with_one_face']} of {figures['frames_sampled']} frames\n"
         f"• Who may use it: {_AUDIENCE_WORDS[Audience(cameo.audience)]}\n\n"
         f"Friends put you in a clip by mentioning you: /sora … {owner.user.handle}\n\n"
         f"{CONTROLS}"
     )
 
 
-def _verify(
-    video: bytes, analyzer: FaceAnalyzer, others: list[tuple[int, list[float]]]
-) -> Enrollment:
-    import numpy as np
-
-    from engine.faces.enrollment import EnrollmentLimits, verify_selfie
-    from engine.faces.types import Embedding
-
-    enrolled = [
-        (str(cameo_id), Embedding(np.asarray(vector), analyzer.name)) for cameo_id, vector in others
-    ]
-    limits = EnrollmentLimits(max_bytes=MAX_SELFIE_BYTES, max_seconds=MAX_SELFIE_SECONDS)
-    return verify_selfie(video, analyzer, enrolled=enrolled, limits=limits)
+def _too_large(size: int) -> str:
+    return (
+        f"That video is {size / 1e6:.1f} MB; the limit is {MAX_SELFIE_BYTES / 1e6:.0f} MB. "
+        "A short clip of a few seconds is all it takes."
+    )
 
 
-async def _keep(deps: Deps, owner: Owner, result: Enrollment, code: str) -> Cameo:
-    crops = await asyncio.to_thread(_png_crops, result)
-    keys = [await asyncio.to_thread(deps.blobs.put, crop, "png") for crop in crops]
+async def _keep(deps: Deps, owner: Owner, verified: dict[str, Any], code: str) -> Cameo:
+    """Record the likeness the light worker verified (its crops are already stored)."""
+    keys = [str(key) for key in verified["crop_keys"]]
     assert owner.user.id is not None
-    figures = {
-        "yaw_range": list(result.yaw_range),
-        "identity_spread": result.identity_spread,
-        "planar_error": result.planar_error,
-        "frames_sampled": result.frames_sampled,
-        "frames_with_one_face": result.frames_with_one_face,
-        "median_face_px": result.median_face_px,
-        "duration_s": result.duration_s,
-    }
     async with deps.db.transaction() as session:
         cameo = await cameo_rows.cameo_of(session, owner.user.id)
         old_keys = list(cameo.crop_keys) if cameo is not None else []
         if cameo is None:
             cameo = Cameo(owner_id=owner.user.id, spoken_code=code, face_model="", embedding=[])
         cameo.spoken_code = code
-        cameo.face_model = result.embedding.backend
-        cameo.embedding = [float(x) for x in result.embedding.vector]
+        cameo.face_model = str(verified["face_model"])
+        cameo.embedding = [float(x) for x in verified["embedding"]]
         cameo.crop_keys = keys
-        cameo.figures = figures
+        cameo.figures = dict(verified["figures"])
         cameo.updated_at = utcnow()
         session.add(cameo)
         await cameo_rows.close_enrollment(session, owner.user.id)
         await session.flush()
     for key in set(old_keys) - set(keys):
-        deps.blobs.delete(key)
+        await deps.blobs.delete(key)
     return cameo
-
-
-def _png_crops(result: Enrollment) -> list[bytes]:
-    from PIL import Image
-
-    out = []
-    for crop in result.crops:
-        buffer = io.BytesIO()
-        Image.fromarray(crop).save(buffer, format="PNG")
-        out.append(buffer.getvalue())
-    return out
 
 
 # Owner controls -------------------------------------------------------------------------------
@@ -415,7 +394,7 @@ async def forget(deps: Deps, ports: dict[str, ChatPort], user: User, cameo: Came
             await cameo_rows.delete_cameo(session, fresh)
         await cameo_rows.close_enrollment(session, user.id)
     for key in crops:
-        deps.blobs.delete(key)
+        await deps.blobs.delete(key)
     log.info("cameo forgotten", extra={"clips": removed, "cancelled": cancelled})
     listed = ", ".join(f"#{clip_id}" for clip_id in clip_ids + remixes) or "none"
     return Note(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from bot.ports import ChatPort, Notice, UploadTooLarge
 from bot.replies import ClipReady, Failed, Progress
 from bot.types import ChatRef, MessageRef
 from engine.events import JobEvent
-from engine.fit import fit_clip
+from engine.queue import FIT_CLIP, LightTaskError
 from storage import deliveries
 from storage import jobs as job_rows
 from storage.batching import Batcher
@@ -22,8 +21,14 @@ log = logging.getLogger(__name__)
 
 # A person waiting for a clip wants to see movement, not every percent: 5 % steps are plenty.
 MIN_PERCENT_STEP = 5
-# A platform that keeps refusing a clip for its size gets three ever smaller tries.
-FIT_ATTEMPTS = 3
+# A platform that keeps refusing a clip for its size gets ever smaller encodes, until the
+# light worker says the clip cannot fit at a watchable quality (engine.encode.MIN_VIDEO_BPS);
+# this bounds the tries should a platform's answers never settle.
+FIT_ATTEMPTS = 6
+# Each refused size asks for a fifth less than the last, unless the platform named its limit.
+SHRINK = 0.8
+# A refit is a decode and an encode of a few seconds of video.
+FIT_TIMEOUT_S = 120.0
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 
 
@@ -152,37 +157,69 @@ async def post_clip(
     if not await books.claims(target):
         return False
     try:
-        video = deps.blobs.read(clip.blob_key)
-        message = await _send_fitted(port, route, clip, video, featuring)
-    except BaseException:
+        message = await _send_fitted(deps, port, route, clip, featuring)
+    except BaseException as error:
         async with deps.db.transaction() as session:
             await deliveries.release(session, target)
+        if isinstance(error, CannotFit):
+            await show(port, route, Failed(reason=str(error), job_id=route.job_id))
+            return False
         raise
     await books.sent((target, message.message_id))
     await _retire_status(port, route)
     return True
 
 
+class CannotFit(Exception):
+    """The clip cannot be made small enough for the platform; the message says so."""
+
+
 async def _send_fitted(
-    port: ChatPort, route: Route, clip: Clip, video: bytes, featuring: tuple[str, ...]
+    deps: Deps, port: ChatPort, route: Route, clip: Clip, featuring: tuple[str, ...]
 ) -> MessageRef:
-    """Send the clip, re-encoded under the platform's limit first when it is over it, and again
-    smaller if the platform still refuses it for its size."""
+    """Send the clip; when the platform refuses it for its size, ask a light worker for a
+    smaller encode and send that, until it fits or cannot be made smaller."""
+    key, size = clip.blob_key, clip.size_bytes
     limit = port.capabilities.max_upload_bytes
-    for _ in range(FIT_ATTEMPTS):
-        if limit is not None and len(video) > limit:
-            video = await asyncio.to_thread(fit_clip, video, limit)
-        try:
-            shown = ready(clip, route, size_bytes=len(video), featuring=featuring)
-            return await port.send_clip(route.chat, shown, video, reply_to=route.request)
-        except UploadTooLarge as refused:
-            smaller = int(len(video) * 0.8)
-            limit = min(refused.limit_bytes or smaller, smaller)
-            log.info(
-                "platform refused the clip's size",
-                extra={"job_id": route.job_id, "bytes": len(video)},
-            )
-    raise UploadTooLarge(limit)
+    try:
+        for _ in range(FIT_ATTEMPTS):
+            if limit is not None and size > limit:
+                key, size = await _refit(deps, clip.blob_key, limit, route)
+            video = await deps.blobs.read(key)
+            try:
+                shown = ready(clip, route, size_bytes=len(video), featuring=featuring)
+                return await port.send_clip(route.chat, shown, video, reply_to=route.request)
+            except UploadTooLarge as refused:
+                smaller = int(len(video) * SHRINK)
+                limit = min(refused.limit_bytes or smaller, smaller)
+                log.info(
+                    "platform refused the clip's size",
+                    extra={"job_id": route.job_id, "bytes": len(video)},
+                )
+        raise CannotFit(_too_big(route))
+    finally:
+        if key != clip.blob_key:
+            await deps.blobs.delete(key)
+
+
+async def _refit(deps: Deps, original: str, limit: int, route: Route) -> tuple[str, int]:
+    if deps.light is None:
+        raise CannotFit(_too_big(route))
+    try:
+        answer = await deps.light.call(
+            FIT_CLIP, {"blob_key": original, "max_bytes": limit}, timeout_s=FIT_TIMEOUT_S
+        )
+    except LightTaskError as error:
+        log.info("clip cannot be fitted", extra={"job_id": route.job_id, "reason": str(error)})
+        raise CannotFit(_too_big(route)) from error
+    return str(answer["blob_key"]), int(answer["size_bytes"])
+
+
+def _too_big(route: Route) -> str:
+    return (
+        f"Your clip is too big to post on {route.chat.platform}, even squeezed to the lowest "
+        "quality I'd send. Try a shorter clip."
+    )
 
 
 def ready(

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.feed_links import FeedLinks
-from engine.queue import JobQueue
-from storage.blobs import BlobStore
+from bot.policy import DEFAULT_PER_CHAT_DAILY, DEFAULT_PER_PERSON_DAILY
+from engine.queue import JobQueue, LightCalls
+from storage.blobs import Blobs
 from storage.db import Database
 
 
@@ -23,22 +24,25 @@ class BotConfig:
     max_prompt_chars: int = 1000
     max_jobs_per_user: int = 2
     engine: str = "sketch"
-    width: int = 512
-    height: int = 512
-    fps: int = 24
-    duration_s: float = 5.0
+    # None leaves each to the worker's engine (a model family's own size, rate and length).
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    duration_s: float | None = None
     # A cameo request unanswered this long is cancelled.
     consent_expiry_minutes: int = 30
-    # The face model for cameo selfies: "dlib" or "insightface" (with face_models, its folder).
-    face_backend: str = "dlib"
-    face_models: str | None = None
+    # Daily budgets of a chat whose admins set none (bot.policy holds the defaults).
+    daily_clips_per_person: int = DEFAULT_PER_PERSON_DAILY
+    daily_clips_per_chat: int = DEFAULT_PER_CHAT_DAILY
 
 
 @dataclass(frozen=True)
 class Deps:
     db: Database
     queue: JobQueue
-    blobs: BlobStore
+    blobs: Blobs
+    # Short CPU work done by a light worker (selfie checks, refits, prompt checks).
+    light: LightCalls | None = None
     config: BotConfig = BotConfig()
     # Names this process in delivery claims, so a restarted bot can take over its own
     # half-finished posts.

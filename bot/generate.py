@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot import budgets
 from bot.approvals import CameoPlan
 from bot.deps import Deps
 from bot.errors import EngineUnavailable, TooManyJobs
+from bot.policy import ChatRules
 from bot.prompt import ParsedPrompt, extract_dialogue
 from bot.types import ChatRef, ChatUser, MessageRef
+from storage import guardrails
 from storage import jobs as job_rows
-from storage.models import Clip, JobState
+from storage.models import Clip, JobState, utcnow
 from storage.people import chat_ids, user_ids
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,10 @@ class JobRequest:
     reroll: bool = False
     # The cameos in the clip and each owner's consent so far.
     cameos: CameoPlan = field(default_factory=CameoPlan)
+    # The chat platform's upload limit, if it has one.
+    target_bytes: int | None = None
+    # The chat's policy and budgets as the moderation check read them (bot.moderation).
+    rules: ChatRules = field(default_factory=ChatRules)
 
 
 async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded | Exception]:
@@ -64,21 +71,27 @@ async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded |
             session, [(r.chat.platform, r.chat.chat_id, r.chat.title) for r in requests]
         )
         in_flight = await job_rows.in_flight_by_author(session, list(users.values()))
+        book = await budgets.open_book(
+            session, author_ids=list(users.values()), chat_ids=list(chats.values()), now=utcnow()
+        )
         ahead = await job_rows.count_all_in_flight(session)
         results: list[Recorded | Exception] = []
         jobs: list[job_rows.NewJob] = []
         for request in requests:
             author_id = users[(request.author.platform, request.author.user_id)]
+            chat_id = chats[(request.chat.platform, request.chat.chat_id)]
             if in_flight.get(author_id, 0) >= cap:
                 results.append(TooManyJobs(cap))
                 continue
+            over = book.take(author_id, chat_id, request.rules.budget)
+            if over is not None:
+                await guardrails.audit(
+                    session, chat_id=chat_id, actor_id=author_id, action="refused", category="budget"
+                )
+                results.append(over)
+                continue
             in_flight[author_id] = in_flight.get(author_id, 0) + 1
-            job = new_job(
-                deps,
-                request,
-                author_id=author_id,
-                chat_id=chats[(request.chat.platform, request.chat.chat_id)],
-            )
+            job = new_job(deps, request, author_id=author_id, chat_id=chat_id)
             jobs.append(job)
             waiting = tuple(use.owner.handle for use in request.cameos.waiting)
             results.append(
@@ -110,12 +123,14 @@ def new_job(deps: Deps, request: JobRequest, *, author_id: int, chat_id: int) ->
         width=config.width,
         height=config.height,
         fps=config.fps,
+        target_bytes=request.target_bytes,
         author_id=author_id,
         chat_id=chat_id,
         parent_clip_id=request.parent.id if request.parent else None,
         request_message_id=request.message.message_id if request.message else None,
         state=JobState.AWAITING_CONSENT if request.cameos.waiting else JobState.QUEUED,
         cameos=[(use.cameo_id, use.state) for use in request.cameos.uses],
+        nudity_threshold=request.rules.nudity_threshold,
     )
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot import approvals, cameos, delivery
+from bot import admin, approvals, cameos, delivery, moderation
+from bot.admin_commands import AdminCommand, CancelJob
 from bot.commands import (
     AnswerConsent,
     CameoCommand,
@@ -36,16 +35,12 @@ from bot.prompt import ParsedPrompt, parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Note, Queued, Refused, Reply, Usage
 from bot.types import ChatRef, MessageRef
-from engine.cameos import FaceModels
 from engine.events import Delivered, EventSource, JobEvent
 from storage import cameos as cameo_rows
 from storage import jobs as job_rows
 from storage.batching import Batcher
 from storage.errors import NotFound
 from storage.models import Clip
-
-if TYPE_CHECKING:
-    from engine.faces.types import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +73,7 @@ class CameoSuggestion:
 
 
 class Core:
-    def __init__(self, deps: Deps, *, faces: FaceModels | None = None) -> None:
+    def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
@@ -91,13 +86,6 @@ class Core:
         self._record: Batcher[JobRequest, Recorded] = Batcher(partial(record_jobs, deps))
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
-        )
-        # The face model for enrollment, loaded on the first selfie; in one process with the
-        # worker it is the worker's own (see clipcrew.app), so it is loaded once.
-        config = deps.config
-        self.faces = faces or FaceModels(
-            backend=config.face_backend,
-            folder=Path(config.face_models) if config.face_models else None,
         )
 
     def attach(self, port: ChatPort) -> None:
@@ -114,16 +102,14 @@ class Core:
     async def handle(self, command: Command) -> Reply:
         """Answer a command through its platform's port; returns the first reply posted."""
         port = self.port(command.chat.platform)
-        if isinstance(command, DeleteClip):
-            # Answered to the person who pressed Delete (an alert), not posted in the chat.
-            return await delete_clip(self.deps, command, self._ports)
-        if isinstance(command, AnswerConsent):
-            # Answered to the owner who pressed (an alert); the core edits the chats itself.
-            return await approvals.answer(self.deps, self._ports, command)
+        if isinstance(command, DeleteClip | AnswerConsent | CancelJob):
+            return await self._pressed(command)
         if isinstance(command, CameoCommand):
             return await self._privately(port, command, await self._cameo(command))
         if isinstance(command, SelfieUpload):
             return await self._selfie(port, command)
+        if isinstance(command, AdminCommand):
+            return await self._admin(port, command)
         if isinstance(command, ShowFeed | FeedPage | React | ReactionCounts | ToggleLike):
             return await answer_feed(self.deps, port, command)
         if isinstance(command, RemixByNumber):
@@ -140,6 +126,16 @@ class Core:
         await port.post(command.chat, reply, reply_to=command.message)
         return reply
 
+    async def _pressed(self, command: DeleteClip | AnswerConsent | CancelJob) -> Reply:
+        """Buttons answered to the person who pressed (an alert), not posted in the chat."""
+        if isinstance(command, DeleteClip):
+            return await delete_clip(self.deps, command, self._ports)
+        if isinstance(command, AnswerConsent):
+            # Only the cameo's owner counts; the core edits the chats itself.
+            return await approvals.answer(self.deps, self._ports, command)
+        # An admin's Cancel: the requester is told on their status message.
+        return await admin.cancel(self.deps, self._ports, command)
+
     async def _decide(
         self, command: Generate | Remix | Reroll | Help | Unknown
     ) -> Notice | Awaiting:
@@ -149,7 +145,8 @@ class Core:
         if isinstance(command, Unknown):
             return Usage(self.deps.config.command, note=f"I don't know /{command.name}.")
         try:
-            request = await self._request(command)
+            # Moderation, bans and budgets (bot.moderation, bot.budgets) before anything is kept.
+            request = await self._screened(command, await self._request(command))
             recorded = await self._record(request)
         except EmptyPrompt as error:
             return Usage(self.deps.config.command, note=str(error))
@@ -179,6 +176,7 @@ class Core:
                 parent=parent,
                 reroll=True,
                 cameos=await self._plan(command, ParsedPrompt(text=parent.prompt), parent),
+                target_bytes=self._upload_limit(command.chat),
             )
         if isinstance(command, Remix):
             parent = await parent_by_id(self.deps, command.parent_clip_id)
@@ -193,7 +191,32 @@ class Core:
             parent=parent,
             seed=command.seed,
             cameos=await self._plan(command, prompt, parent),
+            target_bytes=self._upload_limit(command.chat),
         )
+
+    async def _screened(
+        self, command: Generate | Remix | Reroll, request: JobRequest
+    ) -> JobRequest:
+        """The request with its chat's rules, once the prompt and its dialogue lines passed the
+        chat's policy; raises a BotError the person reads (banned, refused, unchecked)."""
+        texts = [request.prompt.text, *(line.text for line in request.prompt.dialogue)]
+        asker = moderation.Asker(
+            command.author, command.chat, texts, consenting_cameos=bool(request.cameos.uses)
+        )
+        return replace(request, rules=await moderation.screen(self.deps, asker))
+
+    async def _admin(self, port: ChatPort, command: AdminCommand) -> Reply:
+        reply = await admin.run(self.deps, self._ports, command)
+        # A non-admin is told where they typed it: there is nothing private to say.
+        if command.answered_privately or not command.is_admin:
+            await port.post(command.chat, reply, reply_to=command.message)
+            return reply
+        return await self._privately(port, command, reply)
+
+    def _upload_limit(self, chat: ChatRef) -> int | None:
+        """The platform's upload limit: the worker's first encode aims under it."""
+        port = self._ports.get(chat.platform)
+        return port.capabilities.max_upload_bytes if port is not None else None
 
     async def _plan(
         self, command: Generate | Remix | Reroll, prompt: ParsedPrompt, parent: Clip | None
@@ -255,7 +278,10 @@ class Core:
         return await cameos.control(self.deps, self._ports, command)
 
     async def _privately(
-        self, port: ChatPort, command: CameoCommand | SelfieUpload, reply: Note | Refused
+        self,
+        port: ChatPort,
+        command: CameoCommand | SelfieUpload | AdminCommand,
+        reply: Note | Refused,
     ) -> Reply:
         """Cameo business goes to a direct message; a group only hears that one was sent."""
         try:
@@ -276,7 +302,7 @@ class Core:
         checking = Note("🔍 Checking your selfie clip… this takes a few seconds.")
         status = await port.post(command.chat, checking, reply_to=command.message)
         try:
-            reply = await cameos.enroll(self.deps, command, self.faces.analyzer)
+            reply = await cameos.enroll(self.deps, command)
         except Exception:
             log.exception("enrollment crashed")
             reply = Refused("Something went wrong while checking your clip. Please try again.")
@@ -285,10 +311,6 @@ class Core:
         else:
             await port.post(command.chat, reply, reply_to=command.message)
         return reply
-
-    def use_analyzer(self, analyzer: FaceAnalyzer) -> None:
-        """Use an already loaded face model (a test's)."""
-        self.faces.use(analyzer)
 
     async def suggest_cameos(
         self, *, platform: str, typed: str, limit: int = 25

@@ -10,14 +10,22 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.deps import BotConfig, Deps
+from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.service import Core
+from clipcrew.config import (
+    blob_config,
+    bot_config,
+    discord_config,
+    redis_config,
+    telegram_config,
+    worker_config,
+)
 from clipcrew.settings import Settings
 from engine.channels import make_events
-from engine.queue import JobQueue
+from engine.queue import JobQueue, LightCalls
 from engine.queues import make_queue
-from storage.blobs import BlobStore
+from storage.blobs import Blobs, open_blobs
 from storage.db import Database, connect
 from storage.migrate import upgrade
 
@@ -31,29 +39,13 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     core: Core
     queue: JobQueue
     local_chat_url: str | None = None
     # Stopped in reverse order.
     _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-
-def bot_config(settings: Settings) -> BotConfig:
-    return BotConfig(
-        command=settings.command,
-        max_prompt_chars=settings.max_prompt_chars,
-        max_jobs_per_user=settings.max_jobs_per_user,
-        engine=settings.engine,
-        width=settings.clip_width,
-        height=settings.clip_height,
-        fps=settings.clip_fps,
-        duration_s=settings.clip_seconds,
-        consent_expiry_minutes=settings.consent_expiry_minutes,
-        face_backend=settings.face_backend,
-        face_models=str(settings.face_models) if settings.face_models else None,
-    )
 
 
 async def start_services(
@@ -73,15 +65,21 @@ async def start_services(
     closers: list[Callable[[], Awaitable[Any]]] = [db.close]
     try:
         await upgrade(db)
-        sink, source = make_events(settings)
+        sink, source = make_events(redis_config(settings))
         closers += [c for c in (getattr(sink, "close", None), getattr(source, "close", None)) if c]
         context = await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
-        queue = make_queue(settings, _runner(context) if context else None)
+        queue = make_queue(
+            redis_config(settings),
+            _runner(context) if context else None,
+            concurrency=settings.worker_concurrency,
+            timeout_s=settings.job_timeout_s,
+        )
         closers.append(queue.close)
-        blobs = BlobStore(settings.blob_dir)
-        deps = Deps(db=db, queue=queue, blobs=blobs, config=bot_config(settings))
-        # In one process the bot enrolls with the worker's face model: loaded once, not twice.
-        core = Core(deps, faces=context.faces if context else None)
+        blobs = open_blobs(blob_config(settings))
+        light = _light_calls(settings, context)
+        closers.append(light.close)
+        deps = Deps(db=db, queue=queue, blobs=blobs, light=light, config=bot_config(settings))
+        core = Core(deps)
         services = Services(
             settings=settings, db=db, blobs=blobs, core=core, queue=queue, _closers=closers
         )
@@ -107,9 +105,24 @@ async def _embedded_worker(
 ) -> WorkerContext:
     from engine.jobs import build_context, close_context
 
-    context = await build_context(settings, events=sink, db=db)
+    context = await build_context(worker_config(settings), events=sink, db=db)
     closers.append(lambda: close_context(context))
     return context
+
+
+def _light_calls(settings: Settings, context: WorkerContext | None) -> LightCalls:
+    """Light tasks run here when the worker does (sharing its face model: loaded once), else
+    on the light workers behind Redis; the bot itself never loads a model."""
+    if context is None:
+        from engine.light import ArqLight
+
+        assert settings.redis_url is not None
+        return ArqLight.from_url(settings.redis_url, prefix=settings.redis_prefix)
+    from engine.light import InProcessLight, LightContext
+
+    return InProcessLight(
+        LightContext(db=context.db, blobs=context.blobs, faces=context.faces, owns_db=False)
+    )
 
 
 def _runner(context: WorkerContext) -> Callable[[str], Awaitable[None]]:
@@ -121,7 +134,7 @@ def _runner(context: WorkerContext) -> Callable[[str], Awaitable[None]]:
 async def _arq_worker(settings: Settings) -> None:
     from engine.worker import run_worker_async
 
-    await run_worker_async(settings)
+    await run_worker_async(worker_config(settings))
 
 
 async def _start_local_chat(services: Services) -> None:
@@ -146,17 +159,13 @@ async def _start_chat_platforms(services: Services) -> None:
     if settings.telegram_token is not None:
         from adapters.telegram import start_telegram
 
-        stop = await start_telegram(
-            services.core,
-            services.blobs,
-            settings,
-            webhook_listen=settings.telegram_webhook_listen,
-        )
+        stop = await start_telegram(services.core, services.blobs, telegram_config(settings))
         services._closers.append(stop)
     if settings.discord_token is not None:
         from adapters.discord import start_discord
 
-        services._closers.append(await start_discord(services.core, services.blobs, settings))
+        stop = await start_discord(services.core, services.blobs, discord_config(settings))
+        services._closers.append(stop)
 
 
 async def stop_services(services: Services) -> None:

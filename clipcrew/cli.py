@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser(
         "worker", help="an arq worker that renders clips (needs REDIS_URL)"
     )
+    worker.add_argument(
+        "--light",
+        action="store_true",
+        help="run the light tasks instead (selfie checks, refits, prompt checks; no GPU)",
+    )
     worker.set_defaults(run=_worker)
 
     generate = commands.add_parser("generate", help="render one clip in the terminal")
@@ -81,16 +86,17 @@ def _run_forever(settings: Settings, *, worker: bool | None) -> int:
     return 0
 
 
-def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print(
             "clipcrew worker needs REDIS_URL (without Redis, `clipcrew serve` runs jobs itself).",
             file=sys.stderr,
         )
         return 2
+    from clipcrew.config import worker_config
     from engine.worker import run_worker
 
-    run_worker(settings)
+    run_worker(worker_config(settings), light=args.light)
     return 0
 
 

@@ -9,32 +9,41 @@ import sys
 from bot.errors import BotError
 from bot.prompt import parse_prompt
 from clipcrew.settings import Settings
-from engine.request import EngineError, RenderRequest, StageProgress
+from engine.request import ClipDefaults, EngineError, RenderRequest, StageProgress, clip_shape
 
 BAR_WIDTH = 30
 
 
 def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
+    from clipcrew.config import worker_config
     from engine.backends import load_configured_backend
     from engine.pipeline import generate
 
     try:
         parsed = parse_prompt(args.prompt, max_chars=settings.max_prompt_chars)
-        fps = args.fps or settings.clip_fps
+        backend = load_configured_backend(worker_config(settings))
+        # Flags, then settings, then the engine's own (a model family's size, rate and length).
+        shape = clip_shape(
+            backend.defaults,
+            width=args.width or settings.clip_width,
+            height=args.height or settings.clip_height,
+            fps=args.fps or settings.clip_fps,
+            duration_s=None if args.frames else args.seconds or settings.clip_seconds,
+            frames=args.frames,
+        )
         request = RenderRequest(
             prompt=parsed.text,
             seed=args.seed if args.seed is not None else secrets.randbelow(2**31 - 1),
-            width=args.width or settings.clip_width,
-            height=args.height or settings.clip_height,
-            fps=fps,
-            # A frame count, where given, is the length; seconds are for the sketch engine.
-            duration_s=args.frames / fps if args.frames else args.seconds or settings.clip_seconds,
+            width=shape.width,
+            height=shape.height,
+            fps=shape.fps,
+            duration_s=shape.duration_s,
             dialogue=parsed.dialogue,
             author=args.author,
-            frames=args.frames,
+            frames=shape.frames,
             steps=args.steps,
         )
-        backend = load_configured_backend(settings)
+        print(_describe(backend.name, request, backend.defaults), flush=True)
         clip = generate(request, backend, on_progress=_bar, voice=settings.tts_voice)
     except (BotError, EngineError) as error:
         print(f"\nclipcrew: {error}", file=sys.stderr)
@@ -45,6 +54,20 @@ def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
         f"{clip.duration_s:.1f} s, seed {request.seed})"
     )
     return 0
+
+
+def _describe(engine: str, request: RenderRequest, defaults: ClipDefaults) -> str:
+    """The values this render uses, so a refusal or a surprise can be traced to one of them."""
+    steps = request.steps or defaults.steps
+    text = (
+        f"{engine}: {request.width}x{request.height}, {request.frame_count} frames at "
+        f"{request.fps} fps ({request.video_duration_s:.2f} s)"
+    )
+    if steps is not None:
+        text += f", {steps} steps"
+    if defaults.guidance is not None:
+        text += f", guidance {defaults.guidance:g}"
+    return text
 
 
 def _bar(progress: StageProgress) -> None:

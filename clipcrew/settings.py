@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.blobs import parse_s3_url
 from storage.db import normalise_url
 
 
@@ -31,17 +32,46 @@ class Settings(BaseSettings):
     local_chat: str = Field(default="127.0.0.1:8765", validation_alias="CLIPCREW_LOCAL_CHAT")
     max_jobs_per_user: int = Field(default=2, ge=1, validation_alias="CLIPCREW_MAX_JOBS_PER_USER")
     max_prompt_chars: int = Field(default=1000, ge=1, validation_alias="CLIPCREW_MAX_PROMPT_CHARS")
-    clip_seconds: float = Field(default=5.0, gt=0, le=30, validation_alias="CLIPCREW_CLIP_SECONDS")
-    clip_width: int = Field(default=512, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_WIDTH")
-    clip_height: int = Field(default=512, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_HEIGHT")
-    clip_fps: int = Field(default=24, ge=4, le=60, validation_alias="CLIPCREW_CLIP_FPS")
+    # Unset: the engine's own (the sketch engine's 512x512, 24 fps, 5 s; a model family's size,
+    # rate and frame count). Set, they win and are checked against the engine's limits.
+    clip_seconds: float | None = Field(
+        default=None, gt=0, le=30, validation_alias="CLIPCREW_CLIP_SECONDS"
+    )
+    clip_width: int | None = Field(
+        default=None, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_WIDTH"
+    )
+    clip_height: int | None = Field(
+        default=None, ge=64, le=1920, validation_alias="CLIPCREW_CLIP_HEIGHT"
+    )
+    clip_fps: int | None = Field(default=None, ge=4, le=60, validation_alias="CLIPCREW_CLIP_FPS")
     # How many jobs one worker process runs at once (the in-process queue uses it too).
     worker_concurrency: int = Field(default=1, ge=1, validation_alias="CLIPCREW_WORKER_CONCURRENCY")
+    # How many light tasks (selfie checks, refits, prompt checks) one light worker runs at once.
+    light_concurrency: int = Field(default=2, ge=1, validation_alias="CLIPCREW_LIGHT_CONCURRENCY")
     job_timeout_s: int = Field(default=600, ge=1, validation_alias="CLIPCREW_JOB_TIMEOUT")
     # Namespaces the Redis keys so that several deployments (or tests) can share one server.
     redis_prefix: str = Field(default="clipcrew", validation_alias="CLIPCREW_REDIS_PREFIX")
     # Signs button payloads; unset, a random one is made once and kept in the data folder.
     secret: SecretStr | None = Field(default=None, validation_alias="CLIPCREW_SECRET")
+
+    # Shared blob storage: s3://bucket/prefix puts clips in an S3-compatible bucket, so a bot and
+    # workers on other machines share them; unset, they live in the data folder. The S3 names
+    # fall back to the standard AWS variables (unset credentials: an instance role, if any).
+    blob_url: str | None = Field(default=None, validation_alias="CLIPCREW_BLOB_URL")
+    s3_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("CLIPCREW_S3_ENDPOINT", "AWS_ENDPOINT_URL")
+    )
+    s3_region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CLIPCREW_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    s3_access_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CLIPCREW_S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID")
+    )
+    s3_secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CLIPCREW_S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY"),
+    )
 
     # The diffusers engine (CLIPCREW_ENGINE=diffusers).
     video_model: str | None = Field(default=None, validation_alias="CLIPCREW_VIDEO_MODEL")
@@ -106,6 +136,14 @@ class Settings(BaseSettings):
         if not value.isidentifier():
             raise ValueError("CLIPCREW_COMMAND must be a single word such as 'sora'")
         return value.lower()
+
+    @field_validator("blob_url")
+    @classmethod
+    def _bucket_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parse_s3_url(value)  # BadBlobConfig is a ValueError: it names what is wrong
+        return value
 
     @field_validator("local_chat")
     @classmethod

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from engine.request import BadRequest, EngineError, Rendered, RenderRequest
+from engine.request import BadRequest, ClipDefaults, EngineError, Rendered, RenderRequest
 
 if TYPE_CHECKING:
-    from clipcrew.settings import Settings
-    from engine.diffusion.backend import DiffusionOptions
+    from engine.config import DiffusionOptions, WorkerConfig
 
 ENGINES = ("sketch", "diffusers")
 
 
 class VideoBackend(Protocol):
     name: str
+    # What a request that leaves size, rate or length open gets (a model family's own).
+    defaults: ClipDefaults
 
     def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         """`request.frame_count` frames (and the backend's own audio, if it makes any);
@@ -45,18 +46,7 @@ def load_backend(name: str, diffusion: DiffusionOptions | None = None) -> VideoB
     raise BadRequest(f"Unknown engine {name!r}: choose one of {', '.join(ENGINES)}.")
 
 
-def load_configured_backend(settings: Settings) -> VideoBackend:
-    """The backend CLIPCREW_ENGINE names, with the model settings it needs."""
-    diffusion = None
-    if settings.engine == "diffusers":
-        from engine.diffusion.backend import DiffusionOptions
-
-        diffusion = DiffusionOptions(
-            model=settings.video_model or "",
-            device=settings.device,
-            dtype=settings.dtype,
-            cpu_offload=settings.cpu_offload,
-            vae_tiling=settings.vae_tiling,
-            audio_model=settings.audio_model,
-        )
-    return load_backend(settings.engine, diffusion)
+def load_configured_backend(config: WorkerConfig) -> VideoBackend:
+    """The backend the worker's config names, with the model options it needs."""
+    diffusion = config.diffusion if config.engine == "diffusers" else None
+    return load_backend(config.engine, diffusion)

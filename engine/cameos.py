@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.config import FaceConfig
 from engine.request import CameoRef, EngineError, RenderRequest
 from storage import cameos as cameo_rows
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.db import Database
 from storage.models import Cameo, User
 
@@ -81,6 +82,10 @@ class FaceModels:
                 self._swap = SwapTool(swapper, analyzer)
             return self._swap
 
+    @classmethod
+    def from_config(cls, config: FaceConfig) -> FaceModels:
+        return cls(backend=config.backend, folder=config.folder, swapper_path=config.swapper)
+
     def use(self, analyzer: FaceAnalyzer) -> None:
         """Use an analyzer loaded elsewhere (one-process mode shares the bot's)."""
         self._analyzer = analyzer
@@ -95,7 +100,7 @@ class SwapTool:
 # Before rendering -----------------------------------------------------------------------------
 
 
-async def consented(db: Database, blobs: BlobStore, job_id: str) -> tuple[CameoRef, ...]:
+async def consented(db: Database, blobs: Blobs, job_id: str) -> tuple[CameoRef, ...]:
     """The job's cameos, each with its owner's consent on record; raises ConsentWithdrawn when
     any of them is no longer agreed (the owner said no, revoked, or forgot the cameo)."""
     from sqlmodel import col, select
@@ -117,7 +122,7 @@ async def consented(db: Database, blobs: BlobStore, job_id: str) -> tuple[CameoR
     refs = []
     for cameo, owner in sorted(found, key=lambda row: row[0].id or 0):
         assert cameo.id is not None
-        crops = tuple([await asyncio.to_thread(blobs.read, key) for key in cameo.crop_keys])
+        crops = tuple([await blobs.read(key) for key in cameo.crop_keys])
         refs.append(CameoRef(cameo.id, owner.handle, cameo.preferences, crops))
     return tuple(refs)
 

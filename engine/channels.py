@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from clipcrew.settings import Settings
+from engine.config import RedisConfig
 from engine.events import Delivered, EventSink, EventSource, JobEvent
 from engine.queues import redact_url
 
@@ -281,18 +281,16 @@ def _event(fields: dict[Any, Any] | None) -> JobEvent:
 
 
 def make_events(
-    settings: Settings, *, consumer: str | None = None
+    redis: RedisConfig, *, consumer: str | None = None
 ) -> tuple[EventChannel, EventChannel]:
-    """(sink, source): a Redis stream when `REDIS_URL` is set, else one in-process queue. Call it
+    """(sink, source): a Redis stream when `redis.url` is set, else one in-process queue. Call it
     once per process; the two ends are one object, so closing either closes both."""
-    if settings.redis_url:
+    if redis.url:
         channel: EventChannel = RedisStreamEvents.from_url(
-            settings.redis_url,
-            prefix=settings.redis_prefix,
-            consumer=consumer or default_consumer(),
+            redis.url, prefix=redis.prefix, consumer=consumer or default_consumer()
         )
-        where = redact_url(settings.redis_url)
-        logger.info("events on redis stream %s at %s", stream_name(settings.redis_prefix), where)
+        where = redact_url(redis.url)
+        logger.info("events on redis stream %s at %s", stream_name(redis.prefix), where)
     else:
         channel = InProcessEvents()
     return channel, channel

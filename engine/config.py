@@ -22,14 +22,16 @@ class RedisConfig:
 
 
 @dataclass(frozen=True)
-class DiffusionConfig:
+class DiffusionOptions:
     """The diffusers engine's model and how to run it."""
 
+    # A local folder or a hub id: both go through DiffusionPipeline.from_pretrained.
     model: str = ""
-    device: str = "auto"
-    dtype: str = "auto"
+    device: str = "auto"  # auto: CUDA where present, otherwise the CPU
+    dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on the CPU
     cpu_offload: bool = False
     vae_tiling: bool = False
+    # A text-to-audio pipeline for ambience under video models that make no sound of their own.
     audio_model: str | None = None
 
 
@@ -50,9 +52,11 @@ class WorkerConfig:
     redis: RedisConfig = field(default_factory=RedisConfig)
     blobs: BlobConfig = field(default_factory=BlobConfig)
     engine: str = "sketch"
-    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
     faces: FaceConfig = field(default_factory=FaceConfig)
     # CLIPCREW_TTS_VOICE: a Piper voice model file for dialogue; None is espeak-ng.
     voice: str | None = None
     concurrency: int = 1
     job_timeout_s: int = 600
+    # Light tasks one light worker runs at once (each is a second or two of CPU).
+    light_concurrency: int = 2

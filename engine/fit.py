@@ -1,8 +1,27 @@
-"""Fitting a finished clip under a platform's upload limit: part of the job interface the bot
-uses (Telegram's 50 MB, Discord's 10 MiB). PyAV and NumPy load on first use, not on import, so
-the bot process stays small until a clip is actually too big."""
+"""Fitting a finished clip under a platform's upload limit (Telegram's 50 MB, Discord's 10 MiB).
+
+A light task: the bot asks a light worker for a smaller encode after a platform refused the
+clip's size (the first encode already aims at the limit the job carried). Each try aims lower;
+below `engine.encode.MIN_VIDEO_BPS` of video the clip is mush, so the worker says it cannot fit.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from engine.queue import Payload
+from storage.blobs import Blobs
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    blob_key: str
+    max_bytes: int
+
+    @classmethod
+    def from_payload(cls, payload: Payload) -> FitRequest:
+        return cls(blob_key=str(payload["blob_key"]), max_bytes=int(payload["max_bytes"]))
 
 
 def fit_clip(data: bytes, max_bytes: int) -> bytes:
@@ -27,6 +46,10 @@ def fit_clip(data: bytes, max_bytes: int) -> bytes:
     )
 
 
-def _provenance(metadata: dict[str, str]) -> dict[str, str]:
-    # Our keys carry over; the container's own (major_brand, encoder ...) are written anew.
-    return {k: v for k, v in metadata.items() if k.startswith("clipcrew_") or k == "comment"}
+async def fit_stored(blobs: Blobs, request: FitRequest) -> Payload:
+    """Re-encode the stored clip under the limit and store the result beside it; the answer
+    names the fitted file. ClipTooLarge (an EngineError) when it cannot fit."""
+    data = await blobs.read(request.blob_key)
+    fitted = await asyncio.to_thread(fit_clip, data, request.max_bytes)
+    key = await blobs.put(fitted, "mp4")
+    return {"blob_key": key, "size_bytes": len(fitted)}

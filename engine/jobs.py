@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,25 +25,27 @@ from engine.cameos import (
     output_screen,
     record_similarities,
 )
+from engine.config import WorkerConfig
 from engine.events import EventSink, JobEvent
 from engine.ledger import Ledger
 from engine.request import (
     CameoRef,
     Cancelled,
+    ClipDefaults,
     EncodedClip,
     EngineError,
     Line,
     ProgressCallback,
     RenderRequest,
     StageProgress,
+    clip_shape,
 )
 from storage import jobs as job_rows
-from storage.blobs import BlobStore
+from storage.blobs import Blobs, open_blobs
 from storage.db import Database, connect
 from storage.models import Clip, Job, JobState
 
 if TYPE_CHECKING:
-    from clipcrew.settings import Settings
     from engine.backends import VideoBackend
 
 log = logging.getLogger(__name__)
@@ -51,12 +55,15 @@ Render = Callable[[RenderRequest, ProgressCallback], EncodedClip]
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 # Progress events are for people watching a bar: a few per second is plenty.
 PROGRESS_INTERVAL_S = 0.25
+# How often a rendering job's row is read to see whether it was cancelled: a cancel stops the
+# render at its next step, within about this long plus one step.
+CANCEL_POLL_S = 0.3
 
 
 @dataclass(frozen=True)
 class WorkerContext:
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     events: EventSink
     backend: VideoBackend
     # What turns a request into a clip; None is the pipeline over `backend`. The queue benchmark
@@ -76,27 +83,31 @@ class WorkerContext:
 
 
 async def build_context(
-    settings: Settings, *, events: EventSink | None = None, db: Database | None = None
+    config: WorkerConfig,
+    *,
+    events: EventSink | None = None,
+    db: Database | None = None,
+    faces: FaceModels | None = None,
 ) -> WorkerContext:
     """Open what a worker needs and load the backend once: models stay resident."""
     from engine.backends import load_configured_backend
     from engine.channels import make_events
 
     if events is None:
-        events, _ = make_events(settings)
-    backend = await asyncio.to_thread(load_configured_backend, settings)
+        events, _ = make_events(config.redis)
+    backend = await asyncio.to_thread(load_configured_backend, config)
+    log.info(
+        "engine ready",
+        extra={"engine": backend.name, "defaults": backend.defaults.describe()},
+    )
     return WorkerContext(
-        db=db or connect(settings.db_url),
-        blobs=BlobStore(settings.blob_dir),
+        db=db or connect(config.database_url),
+        blobs=open_blobs(config.blobs),
         events=events,
         backend=backend,
         owns_db=db is None,
-        voice=settings.tts_voice,
-        faces=FaceModels(
-            backend=settings.face_backend,
-            folder=settings.face_models,
-            swapper_path=settings.swapper_model,
-        ),
+        voice=config.voice,
+        faces=faces or FaceModels.from_config(config.faces),
     )
 
 
@@ -127,8 +138,14 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
         # 3. Render, check for faces without consent, encode (in a thread: the event loop
         # keeps serving the chat meanwhile).
         verdicts: list[OutputVerdict] = []
-        request = render_request(claimed, cameos)
-        encoded = await _generate(ctx, request, verdicts, author_id=claimed.job.author_id)
+        request = render_request(claimed, cameos, defaults=ctx.backend.defaults)
+        encoded = await _generate(
+            ctx,
+            request,
+            verdicts,
+            author_id=claimed.job.author_id,
+            target_bytes=claimed.job.target_bytes,
+        )
         if verdicts:
             await record_similarities(ctx.db, job_id, verdicts[0])
         # 4. Store the file, then the row; a failed row write removes the orphan file.
@@ -142,15 +159,22 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     await _report_done(ctx, job_id, clip)
 
 
-def render_request(claimed: job_rows.Claimed, cameos: tuple[CameoRef, ...] = ()) -> RenderRequest:
+def render_request(
+    claimed: job_rows.Claimed, cameos: tuple[CameoRef, ...] = (), *, defaults: ClipDefaults
+) -> RenderRequest:
+    """The job as the engine renders it; what the job left open comes from `defaults`."""
     job = claimed.job
+    shape = clip_shape(
+        defaults, width=job.width, height=job.height, fps=job.fps, duration_s=job.duration_s
+    )
     return RenderRequest(
         prompt=job.prompt,
         seed=job.seed,
-        width=job.width,
-        height=job.height,
-        fps=job.fps,
-        duration_s=job.duration_s,
+        width=shape.width,
+        height=shape.height,
+        fps=shape.fps,
+        duration_s=shape.duration_s,
+        frames=shape.frames,
         dialogue=tuple(Line(text=d["text"], speaker=d.get("speaker")) for d in job.dialogue),
         author=claimed.author,
         job_id=job.id,
@@ -164,15 +188,20 @@ async def _generate(
     verdicts: list[OutputVerdict] | None = None,
     *,
     author_id: int | None = None,
+    target_bytes: int | None = None,
 ) -> EncodedClip:
     from engine.pipeline import generate
 
     loop = asyncio.get_running_loop()
     last_sent = [0.0]
     pending: list[concurrent.futures.Future[None]] = []
+    cancelled = threading.Event()
 
     def on_progress(progress: StageProgress) -> None:
-        # Runs on the render thread: hand the event to the loop, at a human rate.
+        # Runs on the render thread: stop if the job was cancelled, else hand the event to the
+        # loop, at a human rate.
+        if cancelled.is_set():
+            raise Cancelled("The clip was cancelled.")
         now = time.monotonic()
         if now - last_sent[0] < PROGRESS_INTERVAL_S:
             return
@@ -187,33 +216,56 @@ async def _generate(
         )
         pending.append(asyncio.run_coroutine_threadsafe(ctx.events.publish(event), loop))
 
-    if ctx.render is not None:
-        encoded = await asyncio.to_thread(ctx.render, request, on_progress)
-    else:
-        swap = await ctx.faces.swap_tool() if request.cameos else None
-        screen = await output_screen(
-            ctx.db,
-            ctx.faces,
-            author_id=author_id,
-            consenting={ref.cameo_id for ref in request.cameos},
-        )
-        encoded = await asyncio.to_thread(
-            generate,
-            request,
-            ctx.backend,
-            on_progress=on_progress,
-            voice=ctx.voice,
-            swap=swap,
-            screen=screen,
-            verdicts=verdicts,
-        )
+    watcher = asyncio.create_task(_watch_for_cancel(ctx, request.job_id, cancelled))
+    try:
+        if ctx.render is not None:
+            encoded = await asyncio.to_thread(ctx.render, request, on_progress)
+        else:
+            swap = await ctx.faces.swap_tool() if request.cameos else None
+            screen = await output_screen(
+                ctx.db,
+                ctx.faces,
+                author_id=author_id,
+                consenting={ref.cameo_id for ref in request.cameos},
+            )
+            encoded = await asyncio.to_thread(
+                generate,
+                request,
+                ctx.backend,
+                on_progress=on_progress,
+                target_bytes=target_bytes,
+                voice=ctx.voice,
+                swap=swap,
+                screen=screen,
+                verdicts=verdicts,
+            )
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
     for future in pending:
         await asyncio.wrap_future(future)
     return encoded
 
 
+async def _watch_for_cancel(ctx: WorkerContext, job_id: str, cancelled: threading.Event) -> None:
+    """Set `cancelled` once the job's row says it was cancelled (consent withdrawn, a cancel
+    press, a forgotten cameo); the render thread sees it at its next step."""
+    while True:
+        await asyncio.sleep(CANCEL_POLL_S)
+        try:
+            async with ctx.db.session() as session:
+                state = await job_rows.state_of(session, job_id)
+        except Exception:
+            log.warning("could not read the job's state", extra={"job_id": job_id})
+            continue
+        if state is not JobState.RUNNING:
+            cancelled.set()
+            return
+
+
 async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
-    key = await asyncio.to_thread(ctx.blobs.put, encoded.data, "mp4")
+    key = await ctx.blobs.put(encoded.data, "mp4")
     clip = job_rows.clip_of(
         job,
         blob_key=key,
@@ -224,10 +276,14 @@ async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
         duration_s=encoded.duration_s,
     )
     try:
-        return await ctx.ledger.store(clip)
+        stored = await ctx.ledger.store(clip)
     except Exception:
         await _drop_orphan(ctx, key)
         raise
+    if stored is None:
+        await _drop_orphan(ctx, key)
+        raise Cancelled("The clip was cancelled.")
+    return stored
 
 
 async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
@@ -237,7 +293,7 @@ async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
     async with ctx.db.session() as session:
         shared = (await session.exec(select(Clip).where(Clip.blob_key == key))).first()
     if shared is None:
-        ctx.blobs.delete(key)
+        await ctx.blobs.delete(key)
 
 
 async def _report_done(ctx: WorkerContext, job_id: str, clip: Clip) -> None:
@@ -246,15 +302,26 @@ async def _report_done(ctx: WorkerContext, job_id: str, clip: Clip) -> None:
 
 
 async def _fail(ctx: WorkerContext, job_id: str, exc: Exception) -> None:
-    cancelled = isinstance(exc, Cancelled | ConsentWithdrawn)
-    state = JobState.CANCELLED if cancelled else JobState.FAILED
+    if isinstance(exc, Cancelled | ConsentWithdrawn):
+        await _cancelled(ctx, job_id, str(exc))
+        return
     if isinstance(exc, EngineError):
         reason = str(exc)
         log.warning("job failed", extra={"job_id": job_id, "reason": reason})
     else:
         reason = GENERIC_FAILURE
         log.exception("job crashed", extra={"job_id": job_id})
-    await _end(ctx, job_id, state, reason)
+    await _end(ctx, job_id, JobState.FAILED, reason)
+
+
+async def _cancelled(ctx: WorkerContext, job_id: str, reason: str) -> None:
+    """Stopped because it was cancelled. Whoever cancelled it told the person already; only a
+    cancel this worker found itself (consent gone when it started) is reported from here."""
+    async with ctx.db.transaction() as session:
+        moved = await job_rows.transition(session, job_id, JobState.CANCELLED, error=reason)
+    log.info("job cancelled", extra={"job_id": job_id, "by_worker": moved})
+    if moved:
+        await ctx.events.publish(JobEvent(job_id=job_id, kind="failed", error=reason))
 
 
 async def _end(ctx: WorkerContext, job_id: str, state: JobState, reason: str) -> None:

@@ -44,7 +44,7 @@ async def claim_batch(db: Database, job_ids: list[str]) -> list[Start | Exceptio
     return results
 
 
-async def store_batch(db: Database, clips: list[Clip]) -> list[Clip | Exception]:
+async def store_batch(db: Database, clips: list[Clip]) -> list[Clip | Exception | None]:
     try:
         async with db.transaction() as session:
             return list(await job_rows.store_clips(session, clips))
@@ -52,7 +52,7 @@ async def store_batch(db: Database, clips: list[Clip]) -> list[Clip | Exception]
         if len(clips) == 1:
             raise
     # One of them clashed (its job has a clip already): store one at a time so the rest land.
-    results: list[Clip | Exception] = []
+    results: list[Clip | Exception | None] = []
     for clip in clips:
         try:
             async with db.transaction() as session:
@@ -65,7 +65,8 @@ async def store_batch(db: Database, clips: list[Clip]) -> list[Clip | Exception]
 @dataclass(frozen=True)
 class Ledger:
     claim: Batcher[str, Start]
-    store: Batcher[Clip, Clip]
+    # None: the job was cancelled while it rendered, and its clip was not kept.
+    store: Batcher[Clip, Clip | None]
 
     @classmethod
     def over(cls, db: Database) -> Ledger:

@@ -16,7 +16,7 @@ import msgpack
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
-from clipcrew.settings import Settings
+from engine.config import RedisConfig
 from engine.queue import JobQueue
 
 __all__ = [
@@ -220,13 +220,17 @@ def _check_job_id(job_id: str) -> None:
         raise ValueError(f"a job id is a non-empty string, not {job_id!r}")
 
 
-def make_queue(settings: Settings, job_function: JobFunction | None) -> JobQueue:
-    """arq when `REDIS_URL` is set (an arq worker, `engine.worker`, runs the jobs, so
+def make_queue(
+    redis: RedisConfig,
+    job_function: JobFunction | None,
+    *,
+    concurrency: int = 1,
+    timeout_s: float | None = None,
+) -> JobQueue:
+    """arq when `redis.url` is set (an arq worker, `engine.worker`, runs the jobs, so
     `job_function` may be None), else the in-process queue running `job_function` here."""
-    if settings.redis_url:
-        return ArqQueue.from_url(settings.redis_url, prefix=settings.redis_prefix)
+    if redis.url:
+        return ArqQueue.from_url(redis.url, prefix=redis.prefix)
     if job_function is None:
         raise ValueError("without REDIS_URL the jobs run in this process: pass a job function")
-    return InProcessQueue(
-        job_function, concurrency=settings.worker_concurrency, timeout_s=settings.job_timeout_s
-    )
+    return InProcessQueue(job_function, concurrency=concurrency, timeout_s=timeout_s)

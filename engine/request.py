@@ -97,6 +97,64 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class ClipDefaults:
+    """What an engine makes when the request leaves a value open: a model family's own size,
+    frame rate, length (in frames), denoising steps and guidance (model engines only)."""
+
+    width: int
+    height: int
+    fps: int
+    frames: int
+    steps: int | None = None
+    guidance: float | None = None
+
+    def describe(self) -> str:
+        text = f"{self.width}x{self.height}, {self.frames} frames at {self.fps} fps"
+        if self.steps is not None:
+            text += f", {self.steps} steps"
+        if self.guidance is not None:
+            text += f", guidance {self.guidance:g}"
+        return text
+
+
+@dataclass(frozen=True)
+class ClipShape:
+    """Size, rate and length after the engine's defaults filled what was left open. `frames`
+    is set when the length is a frame count (given, or the family's own)."""
+
+    width: int
+    height: int
+    fps: int
+    duration_s: float
+    frames: int | None = None
+
+
+def clip_shape(
+    defaults: ClipDefaults,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    fps: int | None = None,
+    duration_s: float | None = None,
+    frames: int | None = None,
+) -> ClipShape:
+    """Explicit values win (and are validated later, naming any bad one); the rest come from
+    `defaults`. A frame count, where given, is the length; seconds are counted at the rate."""
+    rate = fps or defaults.fps
+    if frames is None and duration_s is None:
+        frames = defaults.frames
+    length = frames / rate if frames is not None else duration_s
+    assert length is not None
+    return ClipShape(
+        width=width or defaults.width,
+        height=height or defaults.height,
+        fps=rate,
+        duration_s=length,
+        frames=frames,
+    )
+
+
+@dataclass(frozen=True)
 class StageProgress:
     """Progress inside the pipeline: stage name, its step i of n, and the overall fraction."""
 

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from engine.audio import groove_for
 from engine.captions import text_sprite
-from engine.request import Rendered, RenderRequest
+from engine.request import ClipDefaults, Rendered, RenderRequest
 from engine.speech import Cue, plan_dialogue
 from engine.sprites import CREATURES, RGB, Character, character_sprite, hills, soft_disc
 
@@ -308,6 +308,7 @@ class SketchBackend:
     """The `VideoBackend` that draws cartoons on the CPU."""
 
     name = "sketch"
+    defaults = ClipDefaults(width=512, height=512, fps=24, frames=120)
 
     def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         # No audio of its own: the pipeline scores the cartoon with the synthesized music.

@@ -1,4 +1,5 @@
-"""The `clipcrew worker` process: an arq worker that runs `engine.jobs.run_job` for job ids.
+"""The `clipcrew worker` process: an arq worker that runs `engine.jobs.run_job` for job ids, or
+(`clipcrew worker --light`) one that runs the light tasks of `engine.light` on their own queue.
 
 arq stays at this edge: its untyped `ctx` dict becomes a `WorkerContext` on the job function's
 first line, and jobs travel as msgpack (`engine.queues.serialize`), never pickle. Models load
@@ -14,16 +15,23 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.worker import create_worker, func
 
-from clipcrew.settings import Settings
+from engine.cameos import FaceModels
+from engine.config import WorkerConfig
 from engine.jobs import WorkerContext, build_context, close_context, run_job
+from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
+from engine.queue import Payload
 from engine.queues import RUN_JOB, deserialize, queue_name, redact_url, serialize
+from storage.blobs import open_blobs
+from storage.db import connect
 
 __all__ = [
     "CONTEXT_KEY",
     "MAX_TRIES",
     "POLL_DELAY_S",
     "WorkerNotStarted",
+    "light_worker_settings",
     "run_job_arq",
+    "run_light_arq",
     "run_worker",
     "run_worker_async",
     "worker_context",
@@ -40,6 +48,13 @@ MAX_TRIES = 3
 # arq's default 0.5 s adds up to half a second before a job starts; 0.1 s costs ten cheap
 # Redis calls a second and starts jobs within a tenth of one.
 POLL_DELAY_S = 0.1
+# Light tasks are answered while someone waits in the chat: look for them more often.
+LIGHT_POLL_DELAY_S = 0.02
+# A light task's answer waits this long in Redis for the bot to read it.
+LIGHT_KEEP_RESULT_S = 120
+# A light task is seconds of CPU; one still running after this is stuck.
+LIGHT_TIMEOUT_S = 120
+LIGHT_CONTEXT_KEY = "clipcrew_light"
 
 
 class WorkerNotStarted(RuntimeError):
@@ -62,19 +77,38 @@ async def run_job_arq(ctx: dict[str, Any], job_id: str) -> None:
     await run_job(context, job_id)
 
 
-def worker_settings(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `arq.worker.Worker` (or `create_worker`) from our settings."""
-    if not settings.redis_url:
+async def run_light_arq(ctx: dict[str, Any], task: str, payload: Payload) -> Payload:
+    """The arq job function registered as RUN_LIGHT: one light task, its answer the result."""
+    context = ctx.get(LIGHT_CONTEXT_KEY)
+    if not isinstance(context, LightContext):
+        raise WorkerNotStarted(
+            "the arq worker has no light context: start it with light_worker_settings()"
+        )
+    return await run_task(context, task, payload)
+
+
+def _arq_common(config: WorkerConfig) -> dict[str, Any]:
+    if not config.redis.url:
         raise ValueError(
             "the worker process needs REDIS_URL; without it `clipcrew serve` runs jobs"
         )
+    return {
+        "redis_settings": RedisSettings.from_dsn(config.redis.url),
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+    }
+
+
+def worker_settings(config: WorkerConfig) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker` (or `create_worker`): the render worker."""
+    common = _arq_common(config)
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = await build_context(settings)
+        ctx[CONTEXT_KEY] = await build_context(config)
         logger.info(
             "worker ready on queue %s at %s",
-            queue_name(settings.redis_prefix),
-            redact_url(settings.redis_url or ""),
+            queue_name(config.redis.prefix),
+            redact_url(config.redis.url or ""),
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -82,18 +116,15 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         if isinstance(context, WorkerContext):
             await close_context(context)
 
-    return {
+    return common | {
         "functions": [
-            func(run_job_arq, name=RUN_JOB, max_tries=MAX_TRIES, timeout=settings.job_timeout_s)
+            func(run_job_arq, name=RUN_JOB, max_tries=MAX_TRIES, timeout=config.job_timeout_s)
         ],
-        "queue_name": queue_name(settings.redis_prefix),
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": queue_name(config.redis.prefix),
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "job_serializer": serialize,
-        "job_deserializer": deserialize,
-        "max_jobs": settings.worker_concurrency,
-        "job_timeout": settings.job_timeout_s,
+        "max_jobs": config.concurrency,
+        "job_timeout": config.job_timeout_s,
         "max_tries": MAX_TRIES,
         # Results live in storage. Keeping none also lets a job id be enqueued again once its
         # run has finished, as with the in-process queue.
@@ -102,22 +133,71 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-def run_worker(settings: Settings) -> None:
-    """Run the arq worker until SIGINT/SIGTERM (`clipcrew worker`)."""
+def light_context(config: WorkerConfig) -> LightContext:
+    """A light worker's shared context; the face model loads on the first selfie."""
+    return LightContext(
+        db=connect(config.database_url),
+        blobs=open_blobs(config.blobs),
+        faces=FaceModels.from_config(config.faces),
+    )
+
+
+def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker`: the light worker (`clipcrew worker --light`).
+    No GPU and no video model; tasks are retried by whoever waits for them, not by arq."""
+    common = _arq_common(config)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx[LIGHT_CONTEXT_KEY] = light_context(config)
+        logger.info(
+            "light worker ready on queue %s at %s",
+            light_queue_name(config.redis.prefix),
+            redact_url(config.redis.url or ""),
+        )
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        context = ctx.pop(LIGHT_CONTEXT_KEY, None)
+        if isinstance(context, LightContext):
+            await context.db.close()
+
+    return common | {
+        "functions": [
+            func(
+                run_light_arq,
+                name=RUN_LIGHT,
+                max_tries=1,
+                timeout=LIGHT_TIMEOUT_S,
+                keep_result=LIGHT_KEEP_RESULT_S,
+            )
+        ],
+        "queue_name": light_queue_name(config.redis.prefix),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_jobs": config.light_concurrency,
+        "job_timeout": LIGHT_TIMEOUT_S,
+        "keep_result": LIGHT_KEEP_RESULT_S,
+        "poll_delay": LIGHT_POLL_DELAY_S,
+    }
+
+
+def run_worker(config: WorkerConfig, *, light: bool = False) -> None:
+    """Run the arq worker until SIGINT/SIGTERM (`clipcrew worker [--light]`)."""
+    settings = light_worker_settings(config) if light else worker_settings(config)
     # arq's Worker takes the current event loop when it is built; give it a fresh one.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        create_worker(worker_settings(settings)).run()
+        create_worker(settings).run()
     finally:
         asyncio.set_event_loop(None)
         loop.close()
 
 
-async def run_worker_async(settings: Settings) -> None:
+async def run_worker_async(config: WorkerConfig, *, light: bool = False) -> None:
     """Run the arq worker inside the running event loop until cancelled (`clipcrew serve` with
     Redis). The caller owns signals; cancelling this task stops the worker and closes it."""
-    worker = create_worker(worker_settings(settings), handle_signals=False)
+    settings = light_worker_settings(config) if light else worker_settings(config)
+    worker = create_worker(settings, handle_signals=False)
     try:
         await worker.main()
     finally:

@@ -86,6 +86,12 @@ async def transition(session: AsyncSession, job_id: str, target: JobState, **val
     return True
 
 
+async def state_of(session: AsyncSession, job_id: str) -> JobState | None:
+    """The job's state now (None for an unknown job): one indexed read, cheap enough to poll."""
+    state = (await session.exec(select(Job.state).where(Job.id == job_id))).first()
+    return JobState(state) if state is not None else None
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -131,12 +137,15 @@ class NewJob:
     prompt: str
     seed: int
     engine: str
-    duration_s: float
-    width: int
-    height: int
-    fps: int
     author_id: int
     chat_id: int
+    # None leaves each to the worker's engine (a model family's own size, rate and length).
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: int | None = None
+    # The chat platform's upload limit, if it has one: the worker's first encode fits it.
+    target_bytes: int | None = None
     dialogue: list[dict[str, Any]] = field(default_factory=list)
     parent_clip_id: int | None = None
     request_message_id: str | None = None
@@ -144,6 +153,8 @@ class NewJob:
     state: JobState = JobState.QUEUED
     # The cameos the clip uses and each one's consent as decided when the command came in.
     cameos: list[tuple[int, ApprovalState]] = field(default_factory=list)
+    # The chat policy's nudity threshold for the worker's output check (None: its default).
+    nudity_threshold: float | None = None
     id: str = field(default_factory=new_job_id)
 
 
@@ -189,21 +200,21 @@ def clip_of(
     *,
     blob_key: str,
     size_bytes: int,
+    width: int,
+    height: int,
+    duration_s: float,
     engine: str | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    duration_s: float | None = None,
 ) -> Clip:
     """The clip row a finished job leaves: lineage and request from the job, the measurements
-    from the encoded file where they differ from what was asked."""
+    from the encoded file (the job may have left them to the engine)."""
     return Clip(
         job_id=job.id,
         prompt=job.prompt,
         seed=job.seed,
         engine=engine or job.engine,
-        duration_s=job.duration_s if duration_s is None else duration_s,
-        width=width or job.width,
-        height=height or job.height,
+        duration_s=duration_s,
+        width=width,
+        height=height,
         size_bytes=size_bytes,
         author_id=job.author_id,
         chat_id=job.chat_id,
@@ -251,17 +262,21 @@ async def clips_for_jobs(session: AsyncSession, job_ids: list[str]) -> dict[str,
     return {clip.job_id: clip for clip in rows}
 
 
-async def store_clips(session: AsyncSession, clips: list[Clip]) -> list[Clip]:
-    """Insert finished jobs' clips and mark those jobs done, all in one go; returns the clips
-    with their ids. Raises IntegrityError (nothing written) if any job has a clip already."""
-    rows = [clip.model_dump(exclude={"id"}) for clip in clips]
-    await session.exec(insert(CLIPS), params=rows)
+async def store_clips(session: AsyncSession, clips: list[Clip]) -> list[Clip | None]:
+    """Mark finished jobs done and insert their clips, all in one go; returns the clips with
+    their ids, or None for a job that is no longer running (cancelled while it rendered: its
+    clip is not kept). Raises IntegrityError (nothing written) if any job has a clip already."""
     now = utcnow()
     job_ids = [clip.job_id for clip in clips]
-    await session.exec(
+    moved = await session.exec(
         update(JOBS)
         .where(JOBS.c.id.in_(job_ids), JOBS.c.state.in_(sources_of(JobState.DONE)))
         .values(state=JobState.DONE, updated_at=now, finished_at=now)
+        .returning(JOBS.c.id)
     )
-    stored = await clips_for_jobs(session, job_ids)
-    return [stored[job_id] for job_id in job_ids]
+    done = {row[0] for row in moved.all()}
+    rows = [clip.model_dump(exclude={"id"}) for clip in clips if clip.job_id in done]
+    if rows:
+        await session.exec(insert(CLIPS), params=rows)
+    stored = await clips_for_jobs(session, list(done))
+    return [stored.get(job_id) for job_id in job_ids]

@@ -46,7 +46,9 @@ async def make_job(db: Database, **overrides: Any) -> Job:
 async def make_clip(db: Database, job: Job, *, blob_key: str = "k") -> Clip:
     """The clip row of a finished job (its file is not written: pass a real key if needed)."""
     async with db.transaction() as session:
-        clip = job_rows.clip_of(job, blob_key=blob_key, size_bytes=3)
+        clip = job_rows.clip_of(
+            job, blob_key=blob_key, size_bytes=3, width=512, height=512, duration_s=5.0
+        )
         session.add(clip)
         await session.flush()
     return clip

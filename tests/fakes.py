@@ -10,6 +10,7 @@ from typing import Any
 from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
 from bot.replies import ClipReady, Note
 from bot.types import ChatRef, ChatUser, MessageRef
+from engine.queue import MODERATE_TEXT, LightTaskFailed, LightTaskTimeout, Payload
 
 
 @dataclass
@@ -98,6 +99,45 @@ class RecordingQueue:
         return None
 
 
+@dataclass
+class RecordingLight:
+    """A light pool for core tests (engine.queue.LightCalls). `moderate_text` is permissive by
+    default: every text scores 0 in every category, which every preset allows, so tests that
+    are not about moderation are not refused. A test about moderation gives `scores`: a text
+    containing a key (any case) gets that key's scores. `down` makes every call time out, the
+    way an absent light pool does. Calls are recorded."""
+
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    down: bool = False
+    calls: list[tuple[str, Payload]] = field(default_factory=list)
+
+    async def call(self, task: str, payload: Payload, *, timeout_s: float) -> Payload:
+        self.calls.append((task, payload))
+        if self.down:
+            raise LightTaskTimeout(f"{task} took over {timeout_s:g} s")
+        if task != MODERATE_TEXT:
+            raise LightTaskFailed(f"this stand-in runs only {MODERATE_TEXT}")
+        return {
+            "results": [
+                {"scores": self._scores(text), "rule_hits": []} for text in payload["texts"]
+            ]
+        }
+
+    def _scores(self, text: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for key, scores in self.scores.items():
+            if key.lower() in text.lower():
+                for category, score in scores.items():
+                    found[category] = max(score, found.get(category, 0.0))
+        return found
+
+    def texts(self) -> list[str]:
+        return [text for _, payload in self.calls for text in payload.get("texts", [])]
+
+    async def close(self) -> None:
+        return None
+
+
 CHAT = ChatRef(platform="test", chat_id="room-1", title="Test room")
 
 
@@ -114,3 +154,30 @@ def message(message_id: str, chat: ChatRef = CHAT) -> MessageRef:
 def dm_chat(user: ChatUser) -> ChatRef:
     """The private chat with one person, as the recording port names it."""
     return ChatRef(platform=user.platform, chat_id=f"dm-{user.user_id}", title=user.display_name)
+
+
+@dataclass
+class EngineLight:
+    """Runs `tasks` for real, in this process, through the engine's own light tasks
+    (engine.light.InProcessLight); any other task (the prompt check) goes to the permissive
+    stand-in, as in every core test that is not about it."""
+
+    real: Any
+    tasks: frozenset[str]
+    others: RecordingLight = field(default_factory=RecordingLight)
+
+    @classmethod
+    def over(cls, db: Any, blobs: Any, *tasks: str, faces: Any = None) -> EngineLight:
+        from engine.cameos import FaceModels
+        from engine.light import InProcessLight, LightContext
+
+        context = LightContext(db=db, blobs=blobs, faces=faces or FaceModels(), owns_db=False)
+        return cls(InProcessLight(context), frozenset(tasks))
+
+    async def call(self, task: str, payload: Payload, *, timeout_s: float) -> Payload:
+        target = self.real if task in self.tasks else self.others
+        answer: Payload = await target.call(task, payload, timeout_s=timeout_s)
+        return answer
+
+    async def close(self) -> None:
+        return None

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from bot.commands import Generate
 from bot.replies import ClipReady, Progress, Queued
 from clipcrew.app import start_services, stop_services
+from clipcrew.config import worker_config
 from engine.worker import worker_settings
 from storage import deliveries
 from tests.conftest import REDIS_URL, delete_keys
@@ -71,7 +72,9 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
         assert isinstance(queued, Queued)
         await stop_services(first)  # the bot goes down before the job has even started
 
-        worker = create_worker(worker_settings(settings), burst=True, poll_delay=0.01)
+        worker = create_worker(
+            worker_settings(worker_config(settings)), burst=True, poll_delay=0.01
+        )
         try:
             await worker.main()
         finally:

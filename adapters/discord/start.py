@@ -15,9 +15,10 @@ from discord.http import Route
 from adapters.discord.actions import Actions, Core
 from adapters.discord.client import ClipcrewClient
 from adapters.discord.commands import build_commands
+from adapters.discord.config import DiscordConfig
 from adapters.discord.port import DiscordPort
-from clipcrew.settings import Settings
-from storage.blobs import BlobStore
+from adapters.discord.reactions import watch_reactions
+from storage.blobs import Blobs
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +29,6 @@ class DiscordStartFailed(RuntimeError):
     """The client could not log in or reach the gateway; the message says why (never the token)."""
 
 
-def guild_ids(value: str) -> list[int]:
-    try:
-        return [int(part) for part in value.replace(" ", "").split(",") if part]
-    except ValueError:
-        raise ValueError(
-            f"DISCORD_GUILD_IDS must be comma-separated numbers, not {value!r}"
-        ) from None
-
-
 def point_at(api_base: str, gateway_url: str | None) -> None:
     """discord.py keeps its endpoints as class attributes: one Discord per process."""
     Route.BASE = api_base.rstrip("/")
@@ -45,21 +37,21 @@ def point_at(api_base: str, gateway_url: str | None) -> None:
 
 
 async def start_discord(
-    core: Core, blobs: BlobStore, settings: Settings
+    core: Core, blobs: Blobs, config: DiscordConfig
 ) -> Callable[[], Awaitable[None]]:
     """Log in, sync the commands, connect to the gateway and attach the port to `core`.
     Returns the function that stops it all."""
-    assert settings.discord_token is not None
-    point_at(settings.discord_api_base, settings.discord_gateway_url)
-    client = ClipcrewClient(guild_ids=guild_ids(settings.discord_guild_ids))
-    port = DiscordPort(client, settings.secret_bytes())
-    actions = Actions(core, port, secret=port.secret, command=settings.command)
+    point_at(config.api_base, config.gateway_url)
+    client = ClipcrewClient(guild_ids=list(config.guild_ids))
+    port = DiscordPort(client, config.secret)
+    actions = Actions(core, port, secret=port.secret, command=config.command)
     client.presses = actions
-    for command in build_commands(actions, command=settings.command):
+    for command in build_commands(actions, command=config.command):
         client.tree.add_command(command)
     core.attach(port)
+    watch_reactions(client, core)
     try:
-        await client.login(settings.discord_token.get_secret_value())
+        await client.login(config.token)
     except BaseException as error:
         await client.close()  # its HTTP session is open once login began
         if isinstance(error, discord.LoginFailure):

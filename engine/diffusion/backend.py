@@ -7,28 +7,18 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from engine.config import DiffusionOptions
 from engine.diffusion.ambience import AudioModel
 from engine.diffusion.families import Family, check_request, family_of
-from engine.request import Cancelled, EngineError, Rendered, RenderRequest
+from engine.request import Cancelled, ClipDefaults, EngineError, Rendered, RenderRequest
+
+__all__ = ["DiffusersBackend", "DiffusionOptions"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DiffusionOptions:
-    # A local folder or a hub id: both go through DiffusionPipeline.from_pretrained.
-    model: str
-    device: str = "auto"  # auto: CUDA where present, otherwise the CPU
-    dtype: str = "auto"  # auto: bfloat16 on CUDA, float32 on the CPU
-    cpu_offload: bool = False
-    vae_tiling: bool = False
-    # A text-to-audio pipeline for ambience under video models that make no sound of their own.
-    audio_model: str | None = None
 
 
 class DiffusersBackend:
@@ -41,6 +31,14 @@ class DiffusersBackend:
         self.family = family
         self.device = device
         self.audio = audio
+        self.defaults = ClipDefaults(
+            width=family.default_width,
+            height=family.default_height,
+            fps=family.fps,
+            frames=family.default_frames,
+            steps=family.steps,
+            guidance=family.guidance,
+        )
         # One denoising at a time on the device; with CLIPCREW_WORKER_CONCURRENCY=2 the next
         # job denoises while the previous one's sound, checks and encoding run on the CPU.
         self._device_lock = threading.Lock()

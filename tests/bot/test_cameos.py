@@ -17,15 +17,17 @@ from bot.commands import AnswerConsent, CameoCommand, DeleteClip, Generate, Remi
 from bot.ports import Capabilities
 from bot.replies import ClipReady, Deleted, Failed, Note, Queued, Refused
 from bot.types import ChatRef
+from engine.cameos import FaceModels
 from engine.events import JobEvent
 from engine.faces.dlib_backend import DlibAnalyzer
+from engine.queue import VERIFY_SELFIE
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import ApprovalState, Cameo, CameoGrant, Clip, Job, JobCameo, JobState
 from tests.bot.test_core import Bot, finish, make_bot
 from tests.engine.faces import clips
-from tests.fakes import CHAT, dm_chat, message, person
+from tests.fakes import CHAT, EngineLight, dm_chat, message, person
 
 ALICE, BOB, CAROL = person(1), person(2), person(3)
 OTHER_ROOM = ChatRef(platform="test", chat_id="room-2", title="Other room")
@@ -39,9 +41,12 @@ def selfie() -> bytes:
 @pytest.fixture
 def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
     # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
-    made = make_bot(any_db, blobs)
-    made.core.use_analyzer(analyzer)
-    return made
+    # The selfie check runs as the light task it is, in this process, on the shared model.
+    faces = FaceModels()
+    faces.use(analyzer)
+    return make_bot(
+        any_db, blobs, light=EngineLight.over(any_db, blobs, VERIFY_SELFIE, faces=faces)
+    )
 
 
 def upload(who: int, video: bytes, *, size: int | None = None) -> SelfieUpload:
@@ -141,7 +146,7 @@ async def test_a_head_turn_enrolls_and_keeps_only_embedding_and_crops(
         row = (await session.exec(select(Cameo))).one()
     assert row.face_model == "dlib" and len(row.embedding) == 128
     assert row.audience == "approved"  # a new cameo asks before every use by someone else
-    assert row.crop_keys and all(bot.blobs.exists(key) for key in row.crop_keys)
+    assert row.crop_keys and all([await bot.blobs.exists(key) for key in row.crop_keys])
     assert row.spoken_code in reply.text and "don't check speech" in reply.text
     # The "checking" status message was edited into the verdict.
     assert bot.port.of("edit")[-1].reply == reply
@@ -319,7 +324,7 @@ async def test_consent_withdrawn_after_rendering_means_the_clip_is_never_posted(
     await bot.core.handle(cameo(1, "audience only_me"))  # ...then the owner changes their mind
     await bot.core.on_event(JobEvent(job_id=job.id, kind="done", clip_id=clip.id))
     assert bot.port.of("clip") == []
-    assert not bot.blobs.exists(clip.blob_key)
+    assert not await bot.blobs.exists(clip.blob_key)
     async with bot.db.session() as session:
         assert (await session.get(Clip, clip.id)).deleted  # type: ignore[union-attr]
         use = (await session.exec(select(JobCameo))).one()
@@ -430,7 +435,8 @@ async def test_forget_me_deletes_cameo_clips_remixes_and_sends_a_receipt(bot: Bo
         for clip_id in (clip.id, remix.id):
             assert (await session.get(Clip, clip_id)).deleted  # type: ignore[union-attr]
         assert (await session.get(Job, pending.id)).state is JobState.CANCELLED  # type: ignore[union-attr]
-    assert not any(bot.blobs.exists(key) for key in [clip.blob_key, remix.blob_key, *row_crops])
+    keys = [clip.blob_key, remix.blob_key, *row_crops]
+    assert not any([await bot.blobs.exists(key) for key in keys])
     # The posted clip came down from the chat.
     assert bot.port.of("delete")
 

@@ -14,12 +14,21 @@ from bot.ports import Capabilities
 from bot.replies import ClipReady, Deleted, Failed, Progress, Queued, Refused, Usage
 from bot.service import Core
 from engine.events import JobEvent
+from engine.queue import FIT_CLIP, LightCalls
 from storage import deliveries
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, Job, JobState
-from tests.fakes import CHAT, RecordingPort, RecordingQueue, message, person
+from tests.fakes import (
+    CHAT,
+    EngineLight,
+    RecordingLight,
+    RecordingPort,
+    RecordingQueue,
+    message,
+    person,
+)
 
 
 @dataclass
@@ -36,13 +45,16 @@ def bot(sqlite_db: Database, blobs: BlobStore) -> Bot:
     return make_bot(sqlite_db, blobs)
 
 
-def make_bot(db: Database, blobs: BlobStore, **config: object) -> Bot:
+def make_bot(
+    db: Database, blobs: BlobStore, *, light: LightCalls | None = None, **config: object
+) -> Bot:
     port, queue = RecordingPort(), RecordingQueue()
     seeds = iter(range(100, 10_000))
     deps = Deps(
         db=db,
         queue=queue,
         blobs=blobs,
+        light=light if light is not None else RecordingLight(),
         config=BotConfig(**config),  # type: ignore[arg-type]
         new_seed=lambda: next(seeds),
     )
@@ -69,11 +81,13 @@ async def jobs(db: Database) -> list[Job]:
 async def finish(bot: Bot, job_id: str, data: bytes | None = None) -> Clip:
     """What the worker would leave behind for a finished job (bytes of its own unless given)."""
     data = data if data is not None else f"stand-in clip for {job_id}".encode()
-    key = bot.blobs.put(data, "mp4")
+    key = await bot.blobs.put(data, "mp4")
     async with bot.db.transaction() as session:
         job = await job_rows.get_job(session, job_id)
         await job_rows.transition(session, job_id, JobState.RUNNING)
-        clip = job_rows.clip_of(job, blob_key=key, size_bytes=len(data))
+        clip = job_rows.clip_of(
+            job, blob_key=key, size_bytes=len(data), width=512, height=512, duration_s=5.0
+        )
         session.add(clip)
         await session.flush()
         await job_rows.transition(session, job_id, JobState.DONE)
@@ -252,7 +266,7 @@ async def test_done_posts_the_clip_once_in_reply_and_retires_the_status(bot: Bot
     [posted] = bot.port.of("clip")
     assert isinstance(posted.reply, ClipReady) and posted.reply.clip_id == clip.id
     assert posted.reply_to == message("m1")
-    assert posted.video == bot.blobs.read(clip.blob_key)
+    assert posted.video == await bot.blobs.read(clip.blob_key)
     assert [d.message_id for d in bot.port.of("delete")] == [bot.port.of("post")[0].message_id]
     async with bot.db.session() as session:
         assert clip.id is not None
@@ -364,12 +378,12 @@ async def test_only_the_author_may_delete_and_the_clip_goes_everywhere(bot: Bot)
 
     refused = await bot.core.handle(DeleteClip(author=person(2), chat=CHAT, clip_id=clip.id))
     assert isinstance(refused, Refused) and "Only the person who made" in refused.text
-    assert bot.blobs.exists(clip.blob_key)
+    assert await bot.blobs.exists(clip.blob_key)
 
     deleted = await bot.core.handle(DeleteClip(author=person(1), chat=CHAT, clip_id=clip.id))
     assert isinstance(deleted, Deleted) and deleted.clip_id == clip.id
     assert posted.message_id in [d.message_id for d in bot.port.of("delete")]
-    assert not bot.blobs.exists(clip.blob_key)
+    assert not await bot.blobs.exists(clip.blob_key)
     async with bot.db.session() as session:
         row = await session.get(Clip, clip.id)
         assert row is not None and row.deleted
@@ -391,7 +405,7 @@ def real_mp4() -> bytes:
 async def test_a_clip_over_the_platform_limit_is_fitted_before_sending(
     sqlite_db: Database, blobs: BlobStore, real_mp4: bytes
 ) -> None:
-    bot = make_bot(sqlite_db, blobs)
+    bot = make_bot(sqlite_db, blobs, light=EngineLight.over(sqlite_db, blobs, FIT_CLIP))
     bot.port.capabilities = Capabilities(max_upload_bytes=len(real_mp4) * 8 // 10)
     queued = await bot.core.handle(sora("a frog"))
     assert isinstance(queued, Queued)
@@ -405,11 +419,11 @@ async def test_a_clip_over_the_platform_limit_is_fitted_before_sending(
 async def test_a_413_from_the_platform_means_smaller_and_again(
     sqlite_db: Database, blobs: BlobStore, real_mp4: bytes
 ) -> None:
-    bot = make_bot(sqlite_db, blobs)
+    bot = make_bot(sqlite_db, blobs, light=EngineLight.over(sqlite_db, blobs, FIT_CLIP))
     bot.port.refuse_as_too_large = 1
     queued = await bot.core.handle(sora("a frog"))
     assert isinstance(queued, Queued)
     clip = await finish(bot, queued.job_id, data=real_mp4)
     await bot.core.on_event(JobEvent(job_id=queued.job_id, kind="done", clip_id=clip.id))
     [posted] = bot.port.of("clip")
-    assert posted.video is not None and len(posted.video) < len(bot.blobs.read(clip.blob_key))
+    assert posted.video is not None and len(posted.video) < len(await bot.blobs.read(clip.blob_key))

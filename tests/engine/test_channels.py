@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from redis.asyncio import Redis
 
+from clipcrew.config import redis_config
 from clipcrew.settings import Settings
 from engine.channels import (
     EVENT_FIELD,
@@ -19,6 +20,7 @@ from engine.channels import (
     make_events,
     stream_name,
 )
+from engine.config import RedisConfig
 from engine.events import JobEvent
 from tests.conftest import REDIS_URL, delete_keys
 
@@ -274,10 +276,10 @@ async def test_unreachable_redis_is_a_readable_error_without_the_password():
 
 
 async def test_make_events_gives_one_channel_for_both_ends(redis_prefix: str):
-    sink, source = make_events(Settings(_env_file=None, REDIS_URL=None))
+    sink, source = make_events(RedisConfig(url=None))
     assert sink is source and isinstance(sink, InProcessEvents)
     settings = Settings(_env_file=None, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
-    sink, source = make_events(settings, consumer="bot-test")
+    sink, source = make_events(redis_config(settings), consumer="bot-test")
     assert sink is source and isinstance(sink, RedisStreamEvents)
     assert sink.stream == f"{redis_prefix}:events" and sink.consumer == "bot-test"
     await sink.close()

@@ -58,8 +58,10 @@ async def test_a_clashing_clip_fails_alone_and_the_rest_are_stored(any_db: Datab
     stored, failed = await store_batch(
         any_db,
         [
-            job_rows.clip_of(ok, blob_key="a", size_bytes=1),
-            job_rows.clip_of(clashing, blob_key="b", size_bytes=1),
+            job_rows.clip_of(ok, blob_key="a", size_bytes=1, width=64, height=64, duration_s=1.0),
+            job_rows.clip_of(
+                clashing, blob_key="b", size_bytes=1, width=64, height=64, duration_s=1.0
+            ),
         ],
     )
     assert not isinstance(stored, Exception) and stored.id is not None and stored.job_id == ok.id

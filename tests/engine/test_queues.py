@@ -14,7 +14,7 @@ from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker, func
 from redis.asyncio import Redis
 
-from clipcrew.settings import Settings
+from engine.config import RedisConfig
 from engine.queues import (
     RUN_JOB,
     ArqQueue,
@@ -284,12 +284,9 @@ def test_inprocess_needs_at_least_one_worker():
 
 
 async def test_make_queue_picks_arq_only_with_a_redis_url(redis_prefix: str):
-    embedded = make_queue(Settings(_env_file=None, REDIS_URL=None), Recorder())
+    embedded = make_queue(RedisConfig(url=None), Recorder())
     assert isinstance(embedded, InProcessQueue)
-    redis = make_queue(
-        Settings(_env_file=None, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix),
-        Recorder(),
-    )
+    redis = make_queue(RedisConfig(url=REDIS_URL, prefix=redis_prefix), Recorder())
     assert isinstance(redis, ArqQueue)
     assert redis.name == f"{redis_prefix}:queue"
     await redis.close()

@@ -14,6 +14,7 @@ import pytest
 from arq.worker import Function, Worker, create_worker
 from redis.asyncio import Redis
 
+from clipcrew.config import worker_config
 from clipcrew.settings import Settings
 from engine.channels import RedisStreamEvents
 from engine.jobs import WorkerContext
@@ -73,7 +74,7 @@ async def run_burst(settings: Settings, context: WorkerContext) -> Worker:
         ctx[CONTEXT_KEY] = context
 
     worker = create_worker(
-        worker_settings(settings),
+        worker_settings(worker_config(settings)),
         burst=True,
         poll_delay=0.01,
         handle_signals=False,
@@ -89,7 +90,7 @@ async def run_burst(settings: Settings, context: WorkerContext) -> Worker:
 
 async def test_settings_register_run_job_with_our_serializer(settings: Settings):
     # async: arq's Worker takes the running event loop (a sync test would leak a new one).
-    kwargs = worker_settings(settings)
+    kwargs = worker_settings(worker_config(settings))
     worker = create_worker(kwargs, handle_signals=False)
     function = worker.functions[RUN_JOB]
     assert isinstance(function, Function)
@@ -106,7 +107,7 @@ async def test_settings_register_run_job_with_our_serializer(settings: Settings)
 def test_settings_need_a_redis_url(tmp_path: Path):
     settings = Settings(_env_file=None, REDIS_URL=None, CLIPCREW_DATA_DIR=tmp_path)
     with pytest.raises(ValueError, match="REDIS_URL"):
-        worker_settings(settings)
+        worker_settings(worker_config(settings))
 
 
 async def test_a_job_without_the_context_says_what_is_wrong():
@@ -165,7 +166,7 @@ async def test_a_crashing_job_is_final_and_the_next_one_runs(
 
 @pytest.mark.redis
 async def test_startup_builds_the_context_and_shutdown_closes_it(settings: Settings):
-    kwargs = worker_settings(settings)
+    kwargs = worker_settings(worker_config(settings))
     ctx: dict[str, Any] = {}
     await kwargs["on_startup"](ctx)
     assert isinstance(worker_context(ctx), WorkerContext)
@@ -204,7 +205,10 @@ async def test_a_queued_job_renders_through_the_real_startup(
     try:
         assert await queue.enqueue("job-1") is True
         worker = create_worker(
-            worker_settings(settings), burst=True, poll_delay=0.01, handle_signals=False
+            worker_settings(worker_config(settings)),
+            burst=True,
+            poll_delay=0.01,
+            handle_signals=False,
         )
         try:
             await asyncio.wait_for(worker.main(), 120)
@@ -233,7 +237,8 @@ async def test_run_worker_is_a_process_that_stops_on_sigterm(
         "CLIPCREW_DATA_DIR": str(settings.data_dir),
     }
     code = "from clipcrew.settings import Settings; from engine.worker import run_worker; "
-    code += "run_worker(Settings(_env_file=None))"
+    code += "from clipcrew.config import worker_config; "
+    code += "run_worker(worker_config(Settings(_env_file=None)))"
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", code, env=env)
     health_key = f"{settings.redis_prefix}:queue:health-check"
     try:

@@ -80,7 +80,11 @@ async def test_failed_transaction_leaves_no_half_written_rows(any_db: Database) 
     with pytest.raises(RuntimeError):
         async with any_db.transaction() as session:
             await job_rows.transition(session, job.id, JobState.RUNNING)
-            session.add(job_rows.clip_of(job, blob_key="k", size_bytes=1))
+            session.add(
+                job_rows.clip_of(
+                    job, blob_key="k", size_bytes=1, width=64, height=64, duration_s=1.0
+                )
+            )
             await session.flush()
             raise RuntimeError("crash between the clip row and the commit")
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED

@@ -12,6 +12,7 @@ from discord.http import Route
 
 from adapters.discord import DiscordPort, start_discord
 from clipcrew.app import Services, start_services, stop_services
+from clipcrew.config import discord_config
 from clipcrew.settings import Settings
 from storage.blobs import BlobStore
 from tests.adapters.discord.emulator import Emulator
@@ -77,7 +78,7 @@ async def adapter(
     monkeypatch.setattr(Route, "BASE", Route.BASE)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
     settings = discord_settings(tmp_path, emulator)
-    stop = await start_discord(cameo_core, BlobStore(tmp_path / "blobs"), settings)
+    stop = await start_discord(cameo_core, BlobStore(tmp_path / "blobs"), discord_config(settings))
     assert isinstance(cameo_core.port, DiscordPort)
     yield cameo_core.port
     await stop()

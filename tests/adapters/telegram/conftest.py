@@ -11,6 +11,7 @@ import pytest
 
 from adapters.telegram import start_telegram
 from clipcrew.app import Services, start_services, stop_services
+from clipcrew.config import telegram_config
 from clipcrew.settings import Settings
 from storage.blobs import BlobStore
 from tests.adapters.telegram.emulator import TOKEN, BotApi
@@ -50,7 +51,9 @@ async def stop_bot(api: BotApi, services: Services) -> None:
 async def core(api: BotApi, tmp_path: Path) -> AsyncIterator[RecordingCore]:
     """The Telegram adapter alone, started against the emulator around a recording core."""
     recording = RecordingCore()
-    stop = await start_telegram(recording, BlobStore(tmp_path), telegram_settings(tmp_path, api))
+    stop = await start_telegram(
+        recording, BlobStore(tmp_path), telegram_config(telegram_settings(tmp_path, api))
+    )
     yield recording
     await api.drain(True)
     await stop()

@@ -15,6 +15,7 @@ from adapters.telegram.port import TelegramPort
 from bot.commands import Generate, Help, Remix
 from bot.replies import Failed, Progress, Queued
 from bot.types import ChatRef, ChatUser
+from clipcrew.config import telegram_config
 from storage.blobs import BlobStore
 from tests.adapters.telegram.conftest import telegram_settings
 from tests.adapters.telegram.emulator import ADA, BOB, BOT, CAROL, GROUP, TOKEN, BotApi
@@ -72,7 +73,9 @@ async def test_the_token_never_reaches_the_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     recording = RecordingCore()
-    stop = await start_telegram(recording, BlobStore(tmp_path), telegram_settings(tmp_path, api))
+    stop = await start_telegram(
+        recording, BlobStore(tmp_path), telegram_config(telegram_settings(tmp_path, api))
+    )
     try:
         await api.say(GROUP, ADA, "/sora a cat")
         await recording.next()
@@ -105,9 +108,10 @@ async def test_webhook_needs_the_secret(
         api,
         TELEGRAM_WEBHOOK_URL="https://bot.example.test/telegram/hook",
         TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+        TELEGRAM_WEBHOOK_LISTEN=listen,
     )
     recording = RecordingCore()
-    stop = await start_telegram(recording, BlobStore(tmp_path), settings, webhook_listen=listen)
+    stop = await start_telegram(recording, BlobStore(tmp_path), telegram_config(settings))
     try:
         [webhook] = api.of("setWebhook")
         assert webhook.params["url"] == "https://bot.example.test/telegram/hook"

@@ -11,6 +11,7 @@ from arq.worker import create_worker
 from redis.asyncio import Redis
 
 from clipcrew.app import start_services
+from clipcrew.config import worker_config
 from engine.worker import worker_settings
 from tests.adapters.telegram.conftest import stop_bot, telegram_settings
 from tests.adapters.telegram.emulator import ADA, GROUP, BotApi
@@ -30,7 +31,9 @@ async def test_restart_mid_job_sends_the_video_exactly_once(
         await api.wait_for("sendMessage")  # queued: the status message is up
         await stop_bot(api, first)  # the bot goes down before the job has even started
 
-        worker = create_worker(worker_settings(settings), burst=True, poll_delay=0.01)
+        worker = create_worker(
+            worker_settings(worker_config(settings)), burst=True, poll_delay=0.01
+        )
         try:
             await worker.main()
         finally:

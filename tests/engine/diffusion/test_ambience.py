@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from clipcrew.config import worker_config
+
 pytest.importorskip("diffusers", reason="the engine extra is not installed")
 
 from engine.audio import SAMPLE_RATE, TARGET_RMS, soundtrack
@@ -96,7 +98,7 @@ def test_the_setting_reaches_the_backend(folders: tuple[Path, Path], tmp_path: P
         CLIPCREW_DEVICE="cpu",
         CLIPCREW_AUDIO_MODEL=str(audio),
     )
-    loaded = load_configured_backend(settings)
+    loaded = load_configured_backend(worker_config(settings))
     assert isinstance(loaded, DiffusersBackend) and loaded.audio is not None
 
 

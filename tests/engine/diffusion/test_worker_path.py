@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from clipcrew.config import worker_config
+
 pytest.importorskip("diffusers", reason="the engine extra is not installed")
 
 from engine.backends import load_backend, load_configured_backend
@@ -34,7 +36,7 @@ def test_settings_choose_and_load_the_model(wan_folder: Path, tmp_path: Path) ->
     settings = small_settings(
         tmp_path, CLIPCREW_ENGINE="diffusers", CLIPCREW_VIDEO_MODEL=str(wan_folder)
     )
-    backend = load_configured_backend(settings)
+    backend = load_configured_backend(worker_config(settings))
     assert isinstance(backend, DiffusersBackend) and backend.family.name == "Wan"
 
 
@@ -45,7 +47,7 @@ async def worker(wan_folder: Path, tmp_path: Path) -> AsyncIterator[tuple[Worker
         tmp_path, CLIPCREW_ENGINE="diffusers", CLIPCREW_VIDEO_MODEL=str(wan_folder)
     )
     events = InProcessEvents()
-    ctx = await build_context(settings, events=events)
+    ctx = await build_context(worker_config(settings), events=events)
     await upgrade(ctx.db)
     yield ctx, events
     await close_context(ctx)
@@ -67,7 +69,7 @@ async def test_a_queued_job_renders_through_the_worker_and_reports_done(
     async with ctx.db.session() as session:
         clip = await session.get(Clip, seen[-1].clip_id)
     assert clip is not None and clip.engine == "diffusers"
-    probe = probe_mp4(ctx.blobs.read(clip.blob_key))
+    probe = probe_mp4(await ctx.blobs.read(clip.blob_key))
     assert (probe.video_codec, probe.audio_codec, probe.frames) == ("h264", "aac", 9)
 
 
