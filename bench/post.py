@@ -17,6 +17,7 @@ bottleneck.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import tempfile
@@ -49,7 +50,7 @@ def timed_run(
     marked = time.perf_counter()
     data = encode_mp4(frames, audio, fps=request.fps, sample_rate=SAMPLE_RATE, metadata=metadata)
     encoded = time.perf_counter()
-    blobs.put(data, "mp4")
+    asyncio.run(blobs.put(data, "mp4"))  # the worker awaits it on its running loop
     end = time.perf_counter()
     times["watermark"] = marked - start
     times["encode"] = encoded - marked

@@ -70,7 +70,7 @@ async def remove_clips(deps: Deps, clip_ids: list[int], ports: dict[str, ChatPor
             ).first()
         removed += 1
         if shared is None:
-            deps.blobs.delete(clip.blob_key)
+            await deps.blobs.delete(clip.blob_key)
         await _take_down(messages, ports)
     return removed
 

@@ -15,3 +15,12 @@ class InvalidTransition(StorageError):
 
 class BadBlobKey(StorageError):
     """A blob key that is not one this store made (and could point outside its folder)."""
+
+
+class BadBlobConfig(StorageError, ValueError):
+    """Blob storage settings that name no store this code can open (a ValueError, so settings
+    validation reports it against the variable)."""
+
+
+class BlobUnavailable(StorageError):
+    """The blob store did not answer as it should (unreachable, refused, misconfigured)."""

@@ -24,6 +24,9 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("CLIPCREW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# s3_endpoint / s3_config: a real S3-compatible server (moto) on loopback, started when needed.
+pytest_plugins = ["tests.s3_server"]
+
 
 async def sqlite_database(folder: Path) -> Database:
     database = connect(f"sqlite+aiosqlite:///{folder / 'clipcrew.db'}")

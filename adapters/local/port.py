@@ -6,7 +6,6 @@ messages); a note's choices become buttons whose payloads are signed for the cha
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import asdict
 from urllib.parse import quote
@@ -17,7 +16,7 @@ from bot.callbacks import sign
 from bot.ports import CannotDM, Capabilities, Notice
 from bot.replies import ClipReady, Note
 from bot.types import ChatRef, ChatUser, MessageRef
-from storage.blobs import BlobStore
+from storage.blobs import Blobs
 from storage.errors import BadBlobKey
 
 log = logging.getLogger(__name__)
@@ -38,7 +37,7 @@ class LocalPort:
         edits=True, deletes=True, max_upload_bytes=None, min_edit_interval_s=0.2
     )
 
-    def __init__(self, room: Room, blobs: BlobStore, *, people: People, secret: bytes) -> None:
+    def __init__(self, room: Room, blobs: Blobs, *, people: People, secret: bytes) -> None:
         self.room = room
         self.blobs = blobs
         self.people = people
@@ -113,13 +112,13 @@ class LocalPort:
         """The key the page fetches the video by. The engine normally stored it already; if
         this process cannot see that blob (a worker with its own folder), keep our own copy."""
         try:
-            if self.blobs.exists(clip.blob_key):
+            if await self.blobs.exists(clip.blob_key):
                 return clip.blob_key
         except BadBlobKey:
             log.warning(
                 "local chat: clip has a malformed blob key", extra={"clip_id": clip.clip_id}
             )
-        return await asyncio.to_thread(self.blobs.put, video, "mp4")
+        return await self.blobs.put(video, "mp4")
 
     def _feed(self, chat: ChatRef) -> Room:
         """The room, or the private panel of a person seen; WrongChat for anything else."""

@@ -16,8 +16,8 @@ from adapters.local.room import Room
 from adapters.local.session import Context, Core, Session
 from adapters.local.uploads import MAX_SELFIE_BYTES, receive_selfie
 from bot.types import ChatRef
-from storage.blobs import BlobStore
-from storage.errors import BadBlobKey
+from storage.blobs import Blobs
+from storage.errors import BadBlobKey, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ STATIC = Path(__file__).parent / "static"
 # Room for a 10,000-character message even when every character is JSON-escaped.
 MAX_FRAME_BYTES = 256 * 1024
 CONTEXT = web.AppKey("local_chat", Context)
-BLOBS = web.AppKey("local_chat_blobs", BlobStore)
+BLOBS = web.AppKey[Blobs]("local_chat_blobs")
+# Keys are content hashes, so a clip never changes under its URL.
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 # The page loads nothing from elsewhere; saying so stops injected markup from doing it either.
 SECURITY_HEADERS = {
@@ -43,7 +45,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def create_app(
     core: Core,
-    blobs: BlobStore,
+    blobs: Blobs,
     *,
     command: str,
     secret: bytes | None = None,
@@ -80,7 +82,7 @@ def create_app(
 
 async def start_local_chat(
     core: Core,
-    blobs: BlobStore,
+    blobs: Blobs,
     *,
     host: str,
     port: int,
@@ -131,16 +133,33 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _clip(request: web.Request) -> web.StreamResponse:
-    blobs = request.app[BLOBS]
+    blobs, key = request.app[BLOBS], request.match_info["key"]
     try:
-        path = blobs.path(request.match_info["key"])
-    except BadBlobKey:
+        path = blobs.local_path(key)
+        if path is None:  # blobs in a bucket: this server reads the clip and hands it on
+            return _clip_bytes(request, await blobs.read(key))
+    except (BadBlobKey, NotFound):
         raise web.HTTPNotFound(text="no such clip") from None
     if not path.is_file():
         raise web.HTTPNotFound(text="no such clip")
-    # FileResponse answers Range requests, which is what lets the video seek. Keys are content
-    # hashes, so a clip never changes under its URL.
-    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    # FileResponse answers Range requests, which is what lets the video seek.
+    return web.FileResponse(path, headers=IMMUTABLE)
+
+
+def _clip_bytes(request: web.Request, data: bytes) -> web.Response:
+    """`data` whole, or the one byte range asked for (as FileResponse does for a file)."""
+    headers = {**IMMUTABLE, "Accept-Ranges": "bytes"}
+    if request.headers.get("Range") is None:
+        return web.Response(body=data, content_type="video/mp4", headers=headers)
+    try:
+        span = range(len(data))[request.http_range]
+    except ValueError:
+        span = range(0)
+    if not span:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{len(data)}"})
+    headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{len(data)}"
+    body = data[span.start : span.stop]
+    return web.Response(status=206, body=body, content_type="video/mp4", headers=headers)
 
 
 def _same_origin(request: web.Request, what: str) -> None:

@@ -150,7 +150,7 @@ async def test_the_sketch_engine_puts_the_cameo_in_and_its_match_is_recorded(
     sqlite_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer
 ) -> None:
     astronaut = photos.astronaut()
-    key = blobs.put(crop_png(astronaut, analyzer), "png")
+    key = await blobs.put(crop_png(astronaut, analyzer), "png")
     cameo = await enrolled(sqlite_db, "eileen", face_of(analyzer, astronaut), [key])
     job = await make_job(
         sqlite_db, prompt="@eileen hosts a cooking show", width=384, height=384, fps=8
@@ -169,7 +169,7 @@ async def test_the_sketch_engine_puts_the_cameo_in_and_its_match_is_recorded(
     # The file's provenance names who is in it.
     async with sqlite_db.session() as session:
         (clip,) = (await session.exec(select(Clip))).all()
-    with av.open(io.BytesIO(blobs.read(clip.blob_key))) as container:
+    with av.open(io.BytesIO(await blobs.read(clip.blob_key))) as container:
         assert container.metadata["clipcrew_cameos"] == "eileen"
 
 

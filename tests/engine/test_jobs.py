@@ -81,9 +81,9 @@ async def test_a_job_renders_stores_and_reports(sqlite_db: Database, blobs: Blob
         done = await job_rows.get_job(session, job.id)
     assert done.state is JobState.DONE and done.attempts == 1 and done.finished_at
     assert (clip.width, clip.height, clip.seed, clip.prompt) == (96, 96, 5, job.prompt)
-    data = blobs.read(clip.blob_key)
+    data = await blobs.read(clip.blob_key)
     assert len(data) == clip.size_bytes
-    with av.open(blobs.path(clip.blob_key)) as container:
+    with av.open(blobs.local_path(clip.blob_key)) as container:
         assert container.streams.video[0].codec_context.name == "h264"
         assert container.streams.audio[0].codec_context.name == "aac"
         # Provenance travels inside the file.

@@ -122,7 +122,7 @@ async def test_send_clip_links_the_stored_blob(
     room: Room, port: LocalPort, blobs: BlobStore
 ) -> None:
     video = tiny_mp4()
-    key = blobs.put(video, "mp4")
+    key = await blobs.put(video, "mp4")
     ref = await port.send_clip(LOCAL_CHAT, clip_ready(key, parent=3), video, reply_to=None)
     shown = room.get(ref.message_id)
     assert shown is not None and shown.data is not None
@@ -136,9 +136,9 @@ async def test_send_clip_keeps_its_own_copy_when_the_blob_is_elsewhere(
     room: Room, port: LocalPort, blobs: BlobStore, tmp_path: Path
 ) -> None:
     video = tiny_mp4()
-    elsewhere = BlobStore(tmp_path / "worker-blobs").put(video, "mp4")
+    elsewhere = await BlobStore(tmp_path / "worker-blobs").put(video, "mp4")
     ref = await port.send_clip(LOCAL_CHAT, clip_ready(elsewhere), video, reply_to=None)
-    assert blobs.read(elsewhere) == video
+    assert await blobs.read(elsewhere) == video
     shown = room.get(ref.message_id)
     assert shown is not None and shown.data is not None
     assert shown.data["url"] == f"/clips/{elsewhere}"

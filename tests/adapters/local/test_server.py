@@ -13,7 +13,7 @@ from adapters.local.server import LOCAL_CHAT, create_app, start_local_chat
 from bot.commands import Generate, Help, Unknown
 from bot.replies import ClipReady, Progress
 from bot.types import ChatUser, MessageRef
-from storage.blobs import BlobStore
+from storage.blobs import BlobConfig, BlobStore, open_blobs
 from tests.adapters.local.fakes import RecordingCore, tiny_mp4
 
 Frame = dict[str, Any]
@@ -72,7 +72,7 @@ async def test_healthz_page_and_assets(client: TestClient[Any, Any]) -> None:
 
 async def test_clips_are_served_with_ranges(client: TestClient[Any, Any], blobs: BlobStore) -> None:
     video = tiny_mp4()
-    key = blobs.put(video, "mp4")
+    key = await blobs.put(video, "mp4")
     whole = await client.get(f"/clips/{key}")
     assert whole.status == 200
     assert whole.headers["Content-Type"] == "video/mp4"
@@ -81,6 +81,28 @@ async def test_clips_are_served_with_ranges(client: TestClient[Any, Any], blobs:
     assert part.status == 206
     assert part.headers["Content-Range"] == f"bytes 0-99/{len(video)}"
     assert await part.read() == video[:100]
+
+
+async def test_clips_in_a_bucket_are_read_and_served_with_ranges(
+    core: RecordingCore, s3_config: BlobConfig
+) -> None:
+    blobs = open_blobs(s3_config)  # no local file to hand over: the server reads the bytes
+    video = tiny_mp4()
+    key = await blobs.put(video, "mp4")
+    async with TestClient(TestServer(create_app(core, blobs, command="sora"))) as client:
+        whole = await client.get(f"/clips/{key}")
+        assert whole.status == 200 and whole.headers["Content-Type"] == "video/mp4"
+        assert await whole.read() == video
+        part = await client.get(f"/clips/{key}", headers={"Range": "bytes=10-109"})
+        assert part.status == 206
+        assert part.headers["Content-Range"] == f"bytes 10-109/{len(video)}"
+        assert await part.read() == video[10:110]
+        tail = await client.get(f"/clips/{key}", headers={"Range": "bytes=-50"})
+        assert tail.status == 206 and await tail.read() == video[-50:]
+        beyond = await client.get(f"/clips/{key}", headers={"Range": f"bytes={len(video)}-"})
+        assert beyond.status == 416
+        for path in ["/clips/" + "0" * 64 + ".mp4", "/clips/clip.mp4"]:
+            assert (await client.get(path)).status == 404
 
 
 @pytest.mark.parametrize(
@@ -156,7 +178,7 @@ async def test_a_job_plays_out_live_and_a_reply_to_the_clip_is_a_remix(
     clip = ClipReady(
         job_id="job-1",
         clip_id=7,
-        blob_key=blobs.put(video, "mp4"),
+        blob_key=await blobs.put(video, "mp4"),
         prompt="a cat",
         author="Ada",
         width=64,
