@@ -62,50 +62,26 @@ PRESET_NAMES: tuple[str, ...] = (STRICT, STANDARD, ADULT)
 
 # A score above its threshold refuses; ALLOWED (1.0) lets the category through, as no score
 # exceeds it. Sexual content involving minors and realistic likeness of real people are refused
-# in every preset. The prompt thresholds were tuned on the shipped training data and measured on
-# the separate evaluation set with `bench/moderation.py`.
+# in every preset. The prompt thresholds were chosen from cross-validation on the shipped training
+# data (`python -m engine.moderation.train --cv`) and are measured on the separate evaluation set
+# with `bench/moderation.py`.
 ALLOWED = 1.0
 PRESETS: dict[str, dict[str, float]] = {
     STRICT: {
-        SEXUAL: 0.3,
-        SEXUAL_MINORS: 0.15,
-        GRAPHIC_VIOLENCE: 0.3,
-        MASS_VIOLENCE: 0.3,
-        WEAPONS_DRUGS: 0.3,
-        HATE: 0.3,
-        HARASSMENT: 0.3,
-        SELF_HARM: 0.3,
-        ANIMAL_CRUELTY: 0.3,
-        EXTREMISM: 0.3,
-        PUBLIC_FIGURE: 0.3,
+        **dict.fromkeys(CATEGORIES, 0.6),
+        SEXUAL_MINORS: 0.5,
         NUDITY: 0.3,
     },
     STANDARD: {
-        SEXUAL: 0.4,
-        SEXUAL_MINORS: 0.15,
-        GRAPHIC_VIOLENCE: 0.4,
-        MASS_VIOLENCE: 0.4,
-        WEAPONS_DRUGS: 0.4,
-        HATE: 0.4,
-        HARASSMENT: 0.4,
-        SELF_HARM: 0.4,
-        ANIMAL_CRUELTY: 0.4,
-        EXTREMISM: 0.4,
-        PUBLIC_FIGURE: 0.4,
+        **dict.fromkeys(CATEGORIES, 0.7),
+        SEXUAL_MINORS: 0.5,
         NUDITY: 0.45,
     },
     ADULT: {
+        **dict.fromkeys(CATEGORIES, 0.7),
         SEXUAL: ALLOWED,
-        SEXUAL_MINORS: 0.15,
-        GRAPHIC_VIOLENCE: 0.6,
-        MASS_VIOLENCE: 0.4,
-        WEAPONS_DRUGS: 0.4,
-        HATE: 0.4,
-        HARASSMENT: 0.4,
-        SELF_HARM: 0.5,
-        ANIMAL_CRUELTY: 0.4,
-        EXTREMISM: 0.4,
-        PUBLIC_FIGURE: 0.4,
+        SEXUAL_MINORS: 0.5,
+        GRAPHIC_VIOLENCE: 0.8,
         NUDITY: ALLOWED,
     },
 }
