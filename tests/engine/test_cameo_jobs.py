@@ -18,7 +18,8 @@ from engine.backends import load_backend
 from engine.cameos import BLOCKED, WITHDRAWN, FaceModels
 from engine.faces.dlib_backend import DlibAnalyzer
 from engine.jobs import run_job
-from engine.request import Rendered, RenderRequest
+from engine.request import ClipDefaults, Rendered, RenderRequest
+from engine.sketch import SketchBackend
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import ApprovalState, Cameo, Clip, Job, JobCameo, JobState, User
@@ -27,6 +28,8 @@ from tests.engine.faces import photos
 from tests.engine.test_jobs import context, drain
 from tests.factories import make_job
 
+SKETCH_DEFAULTS = SketchBackend.defaults
+
 
 @dataclass
 class PhotoBackend:
@@ -34,6 +37,7 @@ class PhotoBackend:
 
     photo: np.ndarray
     name: str = "photo"
+    defaults: ClipDefaults = SKETCH_DEFAULTS
 
     def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         frames = np.zeros((request.frame_count, request.height, request.width, 3), np.uint8)
@@ -136,6 +140,7 @@ async def test_consent_withdrawn_before_the_start_cancels_without_rendering(
 
     class NeverRenders:
         name = "never"
+        defaults = SKETCH_DEFAULTS
 
         def render(self, request: RenderRequest, on_progress: object) -> Rendered:
             raise AssertionError("a job without consent must not render")

@@ -14,12 +14,15 @@ from engine.backends import load_backend
 from engine.channels import InProcessEvents
 from engine.events import JobEvent
 from engine.jobs import GENERIC_FAILURE, WorkerContext, run_job
-from engine.request import BadRequest, Rendered, RenderRequest
+from engine.request import BadRequest, ClipDefaults, Rendered, RenderRequest
+from engine.sketch import SketchBackend
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, Job, JobState
 from tests.factories import make_job
+
+SKETCH_DEFAULTS = SketchBackend.defaults
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Backend:
     """A video backend that draws plain frames and can be told to break halfway."""
 
     name: str = "test"
+    defaults: ClipDefaults = SKETCH_DEFAULTS
     breaks_with: Exception | None = None
 
     def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
