@@ -14,7 +14,7 @@ from bot.ports import ChatPort
 from bot.replies import Deleted, Refused
 from bot.types import ChatRef, MessageRef
 from storage import cameos as cameo_rows
-from storage import deliveries
+from storage import deliveries, prints
 from storage.models import Clip, User
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ async def remove_clips(deps: Deps, clip_ids: list[int], ports: dict[str, ChatPor
                 continue
             clip.deleted = True
             session.add(clip)
+            # Its fingerprint stays, as a tombstone: a copy still traces to "since deleted".
+            await prints.bury(session, [clip_id])
             messages = await deliveries.messages_of(session, clip_id)
             shared = (
                 await session.exec(

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from bot.deps import BotConfig
 from clipcrew.settings import Settings
 from engine.config import DiffusionOptions, FaceConfig, RedisConfig, WorkerConfig
+from engine.provenance.config import ProvenanceConfig
 from storage.blobs import BlobConfig
 
 if TYPE_CHECKING:
@@ -59,6 +60,18 @@ def worker_config(settings: Settings) -> WorkerConfig:
         concurrency=settings.worker_concurrency,
         job_timeout_s=settings.job_timeout_s,
         light_concurrency=settings.light_concurrency,
+        provenance=provenance_config(settings),
+    )
+
+
+def provenance_config(settings: Settings) -> ProvenanceConfig:
+    """The operator's certificate chain and key when set, else clipcrew's own CA (made on
+    first use in the data folder)."""
+    return ProvenanceConfig(
+        cert_chain=settings.c2pa_cert,
+        key=settings.c2pa_key,
+        own_ca_dir=settings.data_dir / "c2pa",
+        tsa_url=settings.c2pa_tsa_url,
     )
 
 
@@ -73,6 +86,8 @@ def bot_config(settings: Settings) -> BotConfig:
         fps=settings.clip_fps,
         duration_s=settings.clip_seconds,
         consent_expiry_minutes=settings.consent_expiry_minutes,
+        daily_clips_per_person=settings.daily_clips_per_person,
+        daily_clips_per_chat=settings.daily_clips_per_chat,
     )
 
 

@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.policy import DEFAULT_PER_CHAT_DAILY, DEFAULT_PER_PERSON_DAILY
 from storage.blobs import parse_s3_url
 from storage.db import normalise_url
 
@@ -104,6 +105,23 @@ class Settings(BaseSettings):
         default=30, ge=1, le=7 * 24 * 60, validation_alias="CLIPCREW_CONSENT_EXPIRY_MINUTES"
     )
 
+    # Guardrails: the daily budgets of a chat whose admins set none (/admin limit), and who is
+    # the local chat's admin (unset: the first person in the room).
+    daily_clips_per_person: int = Field(
+        default=DEFAULT_PER_PERSON_DAILY, ge=1, validation_alias="CLIPCREW_DAILY_CLIPS_PER_PERSON"
+    )
+    daily_clips_per_chat: int = Field(
+        default=DEFAULT_PER_CHAT_DAILY, ge=1, validation_alias="CLIPCREW_DAILY_CLIPS_PER_CHAT"
+    )
+    local_admin: str | None = Field(default=None, validation_alias="CLIPCREW_LOCAL_ADMIN")
+
+    # Provenance (C2PA). Unset, clipcrew makes its own CA and signing certificate in the data
+    # folder (c2pa/, mode 0600) on first start; set both to sign with an operator's chain (PEM,
+    # signing certificate first) and key. A timestamp authority is asked only when set.
+    c2pa_cert: Path | None = Field(default=None, validation_alias="CLIPCREW_C2PA_CERT")
+    c2pa_key: Path | None = Field(default=None, validation_alias="CLIPCREW_C2PA_KEY")
+    c2pa_tsa_url: str | None = Field(default=None, validation_alias="CLIPCREW_C2PA_TSA_URL")
+
     # Telegram (adapters/telegram): started when TELEGRAM_TOKEN is set.
     telegram_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_TOKEN")
     telegram_api_base: str = Field(
@@ -152,6 +170,12 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError("CLIPCREW_LOCAL_CHAT must look like host:port, e.g. 127.0.0.1:8765")
         return value
+
+    @model_validator(mode="after")
+    def _c2pa_pair(self) -> Settings:
+        if (self.c2pa_cert is None) != (self.c2pa_key is None):
+            raise ValueError("set both CLIPCREW_C2PA_CERT and CLIPCREW_C2PA_KEY, or neither")
+        return self
 
     @cached_property
     def db_url(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.provenance.config import ProvenanceConfig
 from storage.blobs import BlobConfig
 
 
@@ -60,3 +61,5 @@ class WorkerConfig:
     job_timeout_s: int = 600
     # Light tasks one light worker runs at once (each is a second or two of CPU).
     light_concurrency: int = 2
+    # How clips are signed (C2PA); the default signs nothing.
+    provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)

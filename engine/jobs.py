@@ -47,6 +47,7 @@ from storage.models import Clip, Job, JobState
 
 if TYPE_CHECKING:
     from engine.backends import VideoBackend
+    from engine.provenance.manifest import ClipSigner
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class WorkerContext:
     voice: str | None = None
     # Face models for cameos and the output check, loaded when first needed.
     faces: FaceModels = field(default_factory=FaceModels)
+    # Signs each stored clip's C2PA manifest (engine.provenance); None: clips go unsigned.
+    signer: ClipSigner | None = None
     ledger: Ledger = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,7 @@ async def build_context(
     """Open what a worker needs and load the backend once: models stay resident."""
     from engine.backends import load_configured_backend
     from engine.channels import make_events
+    from engine.provenance.manifest import load_signer
 
     if events is None:
         events, _ = make_events(config.redis)
@@ -108,6 +112,7 @@ async def build_context(
         owns_db=db is None,
         voice=config.voice,
         faces=faces or FaceModels.from_config(config.faces),
+        signer=await asyncio.to_thread(load_signer, config.provenance),
     )
 
 
@@ -283,7 +288,19 @@ async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
     if stored is None:
         await _drop_orphan(ctx, key)
         raise Cancelled("The clip was cancelled.")
-    return stored
+    # Now that the clip has its number: sign it (the last step) and keep its fingerprint.
+    from engine.provenance.seal import model_name, seal
+
+    model = model_name(ctx.backend)
+    return await seal(
+        ctx.db,
+        ctx.blobs,
+        ctx.signer,
+        stored,
+        encoded.data,
+        model=model,
+        fingerprint=encoded.fingerprint,
+    )
 
 
 async def _drop_orphan(ctx: WorkerContext, key: str) -> None:

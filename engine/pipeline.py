@@ -14,6 +14,7 @@ from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
 from engine.cameos import Blocked, OutputVerdict, Screen, SwapTool, place_cameos
 from engine.encode import encode_mp4
+from engine.provenance.fingerprint import fingerprint_frames
 from engine.request import (
     BadRequest,
     EncodedClip,
@@ -179,9 +180,12 @@ def generate(
         if verdict.blocked:
             raise Blocked()
 
-    # 6. Watermark and provenance
+    # 6. Watermark and provenance: the moving label, the metadata, and the fingerprint of
+    # exactly what is encoded (the C2PA manifest is signed by the worker once the clip has its
+    # number: signing must come after the last remux)
     apply_watermark(frames, request)
     metadata = provenance(request, engine=backend.name)
+    fingerprint = fingerprint_frames(frames, request.fps, audio, SAMPLE_RATE).to_bytes()
     progress.report("watermark", 1, 1)
 
     # 7. Encode
@@ -202,4 +206,5 @@ def generate(
         duration_s=duration_s,
         has_audio=True,
         engine=backend.name,
+        fingerprint=fingerprint,
     )

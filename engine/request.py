@@ -191,6 +191,9 @@ class EncodedClip:
     duration_s: float
     has_audio: bool
     engine: str
+    # engine.provenance.fingerprint of the finished frames and sound (bytes; empty: not taken),
+    # kept with the clip so a re-encoded copy can be traced back to it.
+    fingerprint: bytes = b""
 
     @property
     def size_bytes(self) -> int:

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -302,3 +302,18 @@ class AuditEntry(SQLModel, table=True):
     category: str = Field(default="", max_length=32)
     detail: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ClipPrint(SQLModel, table=True):
+    """A posted clip's fingerprint (engine.provenance.fingerprint: picture and sound hashes,
+    about a kilobyte), so a re-encoded copy can be traced back to it. No foreign key to clips
+    and no prompt on purpose: when the clip is deleted it stays as a tombstone ("made by
+    clipcrew, since deleted"), with `deleted_at` set."""
+
+    __tablename__ = "clip_prints"
+
+    clip_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    duration_s: float
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None
