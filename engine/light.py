@@ -22,8 +22,10 @@ from redis.exceptions import RedisError
 
 from engine.cameos import FaceModels
 from engine.fit import FitRequest, fit_stored
+from engine.moderation.task import moderate_text_task
 from engine.queue import (
     FIT_CLIP,
+    MODERATE_TEXT,
     VERIFY_SELFIE,
     LightTaskFailed,
     LightTaskTimeout,
@@ -86,6 +88,7 @@ async def _fit_clip(ctx: LightContext, payload: Payload) -> Payload:
 TASKS: dict[str, LightTask] = {
     VERIFY_SELFIE: _verify_selfie,
     FIT_CLIP: _fit_clip,
+    MODERATE_TEXT: moderate_text_task,
 }
 
 

@@ -19,6 +19,7 @@ from engine.cameos import FaceModels
 from engine.config import WorkerConfig
 from engine.jobs import WorkerContext, build_context, close_context, run_job
 from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
+from engine.moderation.task import warm_up as moderation_warm_up
 from engine.queue import Payload
 from engine.queues import RUN_JOB, deserialize, queue_name, redact_url, serialize
 from storage.blobs import open_blobs
@@ -55,6 +56,7 @@ LIGHT_KEEP_RESULT_S = 120
 # A light task is seconds of CPU; one still running after this is stuck.
 LIGHT_TIMEOUT_S = 120
 LIGHT_CONTEXT_KEY = "clipcrew_light"
+MODERATION_WARM_UP_KEY = "clipcrew_moderation_warm_up"
 
 
 class WorkerNotStarted(RuntimeError):
@@ -149,6 +151,9 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx[LIGHT_CONTEXT_KEY] = light_context(config)
+        # The prompt check answers every /sora within a second, so its model loads now, in
+        # the background; a prompt that comes sooner waits for the load.
+        ctx[MODERATION_WARM_UP_KEY] = asyncio.create_task(moderation_warm_up())
         logger.info(
             "light worker ready on queue %s at %s",
             light_queue_name(config.redis.prefix),
@@ -156,6 +161,9 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        warming = ctx.pop(MODERATION_WARM_UP_KEY, None)
+        if isinstance(warming, asyncio.Task):
+            warming.cancel()
         context = ctx.pop(LIGHT_CONTEXT_KEY, None)
         if isinstance(context, LightContext):
             await context.db.close()

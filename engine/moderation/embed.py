@@ -52,7 +52,9 @@ class Embedder:
 
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        with torch.inference_mode():
+        # The fast tokenizer refuses to be used from two threads at once ("Already borrowed");
+        # one prompt takes tens of milliseconds, so callers take turns.
+        with _embed_lock, torch.inference_mode():
             batch = self.tokenizer(
                 texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
             )
@@ -63,6 +65,7 @@ class Embedder:
         return np.asarray(vectors.numpy(), dtype=np.float32)
 
 
+_embed_lock = threading.Lock()
 _lock = threading.Lock()
 _shared: Embedder | None = None
 
