@@ -26,6 +26,15 @@ class ControlCharacters(BotError):
         )
 
 
+class BrokenText(BotError):
+    def __init__(self) -> None:
+        # Lone UTF-16 halves: a broken client or a cut-off paste; no database can store them.
+        super().__init__(
+            "Part of that prompt is garbled (broken characters). Retype it as plain text and "
+            "try again."
+        )
+
+
 class TooManyJobs(BotError):
     def __init__(self, limit: int) -> None:
         clips = "clip" if limit == 1 else "clips"

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.errors import ControlCharacters, EmptyPrompt, PromptTooLong
+from bot.errors import BrokenText, ControlCharacters, EmptyPrompt, PromptTooLong
 
 # The engine's own type for a line of dialogue: what the bot extracts is what the engine speaks.
 from engine.request import Line
@@ -33,6 +33,9 @@ def parse_prompt(raw: str, *, max_chars: int) -> ParsedPrompt:
     """Validate a prompt and extract its parts. Raises a BotError whose text the person reads."""
     if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in raw):
         raise ControlCharacters()
+    if any("\ud800" <= ch <= "\udfff" for ch in raw):
+        # A lone surrogate (JSON's "\ud800") would be accepted here and crash the job's insert.
+        raise BrokenText()
     text = " ".join(raw.split())
     if not text:
         raise EmptyPrompt()
