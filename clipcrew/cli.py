@@ -1,4 +1,4 @@
-"""The `clipcrew` command line: serve, bot, worker, generate, db upgrade."""
+"""The `clipcrew` command line: serve, bot, worker, generate, verify, db upgrade."""
 
 from __future__ import annotations
 
@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--author", default="you")
     generate.set_defaults(run=_generate)
 
+    verify = commands.add_parser(
+        "verify",
+        help="trace a video to its clip: C2PA manifest, else fingerprint (exit 0 on a match)",
+    )
+    verify.add_argument("file", type=Path)
+    verify.set_defaults(run=_verify)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations up to the newest").set_defaults(
@@ -114,6 +121,12 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     asyncio.run(run())
     print("database is up to date", flush=True)
     return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from clipcrew.verify import run_verify
+
+    return run_verify(settings, args)
 
 
 def _generate(settings: Settings, args: argparse.Namespace) -> int:
