@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.admin_commands import AdminCommand, CancelJob
 from bot.feed_commands import FeedCommand
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -45,6 +46,17 @@ class Reroll:
     author: ChatUser
     chat: ChatRef
     parent_clip_id: int
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True)
+class Repost:
+    """`/repost N`: post clip N again in this chat, when a restart mid-upload left it unknown
+    whether it went up (Telegram, where the bot cannot look)."""
+
+    author: ChatUser
+    chat: ChatRef
+    clip_id: int | None
     message: MessageRef | None = None
 
 
@@ -130,4 +142,7 @@ Command = (
     | SelfieUpload
     | AnswerConsent
     | FeedCommand
+    | AdminCommand
+    | CancelJob
+    | Repost
 )

@@ -6,9 +6,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from bot.commands import Repost
 from bot.deps import Deps
 from bot.ports import ChatPort, Notice, UploadTooLarge
-from bot.replies import ClipReady, Failed, Progress
+from bot.replies import ClipReady, Failed, Note, Progress
 from bot.types import ChatRef, MessageRef
 from engine.events import JobEvent
 from engine.queue import FIT_CLIP, LightTaskError
@@ -113,7 +114,7 @@ class Bookkeeping:
     finished jobs is a few transactions, not three each)."""
 
     clips: Batcher[str, Clip | None]
-    claims: Batcher[deliveries.Target, bool]
+    claims: Batcher[deliveries.Target, deliveries.Claim | None]
     sent: Batcher[tuple[deliveries.Target, str], None]
 
     @classmethod
@@ -123,9 +124,11 @@ class Bookkeeping:
                 found = await job_rows.clips_for_jobs(session, job_ids)
             return [found.get(job_id) for job_id in job_ids]
 
-        async def claims(targets: list[deliveries.Target]) -> list[bool | Exception]:
+        async def claims(
+            targets: list[deliveries.Target],
+        ) -> list[deliveries.Claim | Exception | None]:
             async with deps.db.transaction() as session:
-                won = await deliveries.claim_many(session, targets, claimant=deps.instance)
+                won = await deliveries.claim_outcomes(session, targets, claimant=deps.instance)
             return list(won)
 
         async def sent(items: list[tuple[deliveries.Target, str]]) -> list[Exception | None]:
@@ -154,8 +157,23 @@ async def post_clip(
     target = deliveries.Target(
         clip_id=clip.id, platform=route.chat.platform, platform_chat_id=route.chat.chat_id
     )
-    if not await books.claims(target):
+    claim = await books.claims(target)
+    if claim is None:
         return False
+    if claim is deliveries.Claim.TAKEN_OVER and await _earlier_upload(deps, port, route, target):
+        return False
+    return await _send(deps, books, port, route, clip, target, featuring)
+
+
+async def _send(
+    deps: Deps,
+    books: Bookkeeping,
+    port: ChatPort,
+    route: Route,
+    clip: Clip,
+    target: deliveries.Target,
+    featuring: tuple[str, ...],
+) -> bool:
     try:
         message = await _send_fitted(deps, port, route, clip, featuring)
     except BaseException as error:
@@ -168,6 +186,71 @@ async def post_clip(
     await books.sent((target, message.message_id))
     await _retire_status(port, route)
     return True
+
+
+async def _earlier_upload(
+    deps: Deps, port: ChatPort, route: Route, target: deliveries.Target
+) -> bool:
+    """An earlier bot claimed this post and stopped mid-upload, so the clip may be up already.
+    Where the platform can be searched, a found message is recorded as the post; where it
+    cannot, the post is recorded as unsure and the person may ask for it (`/repost`): a clip
+    shown twice is worse than one more command. True when nothing more should be sent now."""
+    if port.capabilities.finds_clips:
+        found = await port.find_clip(route.chat, target.clip_id)
+        if found is None:
+            return False
+        async with deps.db.transaction() as session:
+            await deliveries.mark_sent(session, target, message_id=found.message_id)
+        log.info("earlier upload found", extra={"job_id": route.job_id})
+        await _retire_status(port, route)
+        return True
+    async with deps.db.transaction() as session:
+        await deliveries.mark_unsure(session, target)
+    log.warning("earlier upload unknown; not posting again", extra={"job_id": route.job_id})
+    await show(port, route, Note(unsure_note(target.clip_id)))
+    return True
+
+
+def unsure_note(clip_id: int) -> str:
+    return (
+        f"⚠️ I restarted while posting clip #{clip_id}, so it may be above already. "
+        f"If you can't see it, send /repost {clip_id} and I'll post it again."
+    )
+
+
+async def repost(
+    deps: Deps, books: Bookkeeping, port: ChatPort, route: Route, clip: Clip
+) -> bool:
+    """Post a clip whose earlier upload is unknown, because someone asked; False when it is
+    not such a clip (posted for sure, or never claimed)."""
+    assert clip.id is not None
+    target = deliveries.Target(
+        clip_id=clip.id, platform=route.chat.platform, platform_chat_id=route.chat.chat_id
+    )
+    async with deps.db.transaction() as session:
+        claimed = await deliveries.claim_unsure(session, target, claimant=deps.instance)
+    if not claimed:
+        return False
+    return await _send(deps, books, port, route, clip, target, ())
+
+
+async def answer_repost(deps: Deps, books: Bookkeeping, port: ChatPort, command: Repost) -> Note:
+    """`/repost N`: post clip N of this chat again if its earlier upload is unknown."""
+    if command.clip_id is None:
+        note = Note("Say which clip: /repost <number>.")
+    else:
+        async with deps.db.session() as session:
+            found = await job_rows.clip_in_chat(
+                session, command.clip_id, command.chat.platform, command.chat.chat_id
+            )
+        if found is None:
+            note = Note(f"I don't know clip #{command.clip_id} in this chat.")
+        elif await repost(deps, books, port, await load_route(deps, found.job_id), found):
+            return Note(f"🔁 Clip #{command.clip_id} is posted again.")
+        else:
+            note = Note(f"Clip #{command.clip_id} is already posted here.")
+    await port.post(command.chat, note, reply_to=command.message)
+    return note
 
 
 class CannotFit(Exception):

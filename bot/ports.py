@@ -20,6 +20,9 @@ class Capabilities:
     max_upload_bytes: int | None = None
     # Seconds between two edits of the same message that the platform tolerates.
     min_edit_interval_s: float = 0.0
+    # Can the bot search a chat for a clip it posted (Discord's channel history; Telegram
+    # bots cannot read history)? Decides what happens after a bot died mid-upload.
+    finds_clips: bool = False
 
 
 Notice = Queued | Progress | Failed | Refused | Usage | Note
@@ -32,6 +35,15 @@ class UploadTooLarge(Exception):
     def __init__(self, limit_bytes: int | None = None) -> None:
         super().__init__(f"upload refused as too large (limit {limit_bytes or 'unknown'})")
         self.limit_bytes = limit_bytes
+
+
+class PlatformBusy(Exception):
+    """The platform asked the bot to slow down (HTTP 429) or failed for a while (5xx); the
+    core tries the post again, not before `retry_after_s` when the platform said."""
+
+    def __init__(self, retry_after_s: float | None = None) -> None:
+        super().__init__(f"platform busy (retry after {retry_after_s or 'unknown'} s)")
+        self.retry_after_s = retry_after_s
 
 
 class CannotDM(Exception):
@@ -80,4 +92,9 @@ class ChatPort(Protocol):
 
     def link(self, message: MessageRef) -> str | None:
         """A URL that opens this message, where the platform has one."""
+        ...
+
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        """The bot's own message showing clip `clip_id` in `chat`, if it is there (only called
+        when `capabilities.finds_clips`)."""
         ...

@@ -11,6 +11,7 @@ from functools import partial
 
 from bot import admin, approvals, cameos, delivery, moderation
 from bot.admin_commands import AdminCommand, CancelJob
+from bot.cancel import cancel_job
 from bot.commands import (
     AnswerConsent,
     CameoCommand,
@@ -19,6 +20,7 @@ from bot.commands import (
     Generate,
     Help,
     Remix,
+    Repost,
     Reroll,
     SelfieUpload,
     Unknown,
@@ -102,6 +104,27 @@ class Core:
     async def handle(self, command: Command) -> Reply:
         """Answer a command through its platform's port; returns the first reply posted."""
         port = self.port(command.chat.platform)
+        answered = await self._answer_aside(port, command)
+        if answered is not None:
+            return answered
+        if isinstance(command, RemixByNumber):
+            # `/remix 12 <change>` is the Remix of clip 12, once it is known to be this chat's.
+            remix = await remix_by_number(self.deps, port, command)
+            if not isinstance(remix, Remix):
+                return remix
+            command = remix
+        # Every other kind was answered aside.
+        assert isinstance(command, Generate | Remix | Reroll | Help | Unknown)
+        reply = await self._decide(command)
+        if isinstance(reply, Queued):
+            return await self._queue(port, command, reply)
+        if isinstance(reply, Awaiting):
+            return await self._await_consent(port, command, reply)
+        await port.post(command.chat, reply, reply_to=command.message)
+        return reply
+
+    async def _answer_aside(self, port: ChatPort, command: Command) -> Reply | None:
+        """Commands answered on their own, without queueing a clip; None for the others."""
         if isinstance(command, DeleteClip | AnswerConsent | CancelJob):
             return await self._pressed(command)
         if isinstance(command, CameoCommand):
@@ -112,19 +135,9 @@ class Core:
             return await self._admin(port, command)
         if isinstance(command, ShowFeed | FeedPage | React | ReactionCounts | ToggleLike):
             return await answer_feed(self.deps, port, command)
-        if isinstance(command, RemixByNumber):
-            # `/remix 12 <change>` is the Remix of clip 12, once it is known to be this chat's.
-            remix = await remix_by_number(self.deps, port, command)
-            if not isinstance(remix, Remix):
-                return remix
-            command = remix
-        reply = await self._decide(command)
-        if isinstance(reply, Queued):
-            return await self._queue(port, command, reply)
-        if isinstance(reply, Awaiting):
-            return await self._await_consent(port, command, reply)
-        await port.post(command.chat, reply, reply_to=command.message)
-        return reply
+        if isinstance(command, Repost):
+            return await delivery.answer_repost(self.deps, self._books, port, command)
+        return None
 
     async def _pressed(self, command: DeleteClip | AnswerConsent | CancelJob) -> Reply:
         """Buttons answered to the person who pressed (an alert), not posted in the chat."""
@@ -133,8 +146,8 @@ class Core:
         if isinstance(command, AnswerConsent):
             # Only the cameo's owner counts; the core edits the chats itself.
             return await approvals.answer(self.deps, self._ports, command)
-        # An admin's Cancel: the requester is told on their status message.
-        return await admin.cancel(self.deps, self._ports, command)
+        # A Cancel (the requester's, or an admin's): the requester hears on their status message.
+        return await cancel_job(self.deps, self._ports, command)
 
     async def _decide(
         self, command: Generate | Remix | Reroll | Help | Unknown

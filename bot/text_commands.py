@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import CameoCommand, Command, Generate, Help, Unknown
+from bot.admin_commands import AdminCommand
+from bot.commands import CameoCommand, Command, Generate, Help, Repost, Unknown
 from bot.feed_commands import RemixByNumber, ShowFeed
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -42,6 +43,13 @@ def parse_command(
         return ShowFeed(args=rest.strip(), author=author, chat=chat, message=message)
     if name == "remix":
         return RemixByNumber(args=rest.strip(), author=author, chat=chat, message=message)
+    if name == "admin":
+        # The adapter asks its platform whether the author is an admin and marks the command.
+        return AdminCommand(args=rest.strip(), author=author, chat=chat, message=message)
+    if name == "repost":
+        number = rest.strip().lstrip("#")
+        clip_id = int(number) if number.isdigit() and len(number) < 12 else None
+        return Repost(author=author, chat=chat, clip_id=clip_id, message=message)
     if name in HELP_NAMES:
         return Help(author=author, chat=chat, message=message)
     return Unknown(name=name, author=author, chat=chat, message=message)

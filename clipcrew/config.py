@@ -60,6 +60,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         concurrency=settings.worker_concurrency,
         job_timeout_s=settings.job_timeout_s,
         light_concurrency=settings.light_concurrency,
+        grace_s=settings.worker_grace_s,
         provenance=provenance_config(settings),
     )
 

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # How many light tasks (selfie checks, refits, prompt checks) one light worker runs at once.
     light_concurrency: int = Field(default=2, ge=1, validation_alias="CLIPCREW_LIGHT_CONCURRENCY")
     job_timeout_s: int = Field(default=600, ge=1, validation_alias="CLIPCREW_JOB_TIMEOUT")
+    # SIGTERM to a worker: its running job may finish for this long, then another takes over.
+    worker_grace_s: int = Field(default=60, ge=0, validation_alias="CLIPCREW_WORKER_GRACE")
     # Namespaces the Redis keys so that several deployments (or tests) can share one server.
     redis_prefix: str = Field(default="clipcrew", validation_alias="CLIPCREW_REDIS_PREFIX")
     # Signs button payloads; unset, a random one is made once and kept in the data folder.

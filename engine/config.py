@@ -61,5 +61,7 @@ class WorkerConfig:
     job_timeout_s: int = 600
     # Light tasks one light worker runs at once (each is a second or two of CPU).
     light_concurrency: int = 2
+    # On SIGTERM a worker finishes its running job for up to this long, then hands it back.
+    grace_s: int = 60
     # How clips are signed (C2PA); the default signs nothing.
     provenance: ProvenanceConfig = field(default_factory=ProvenanceConfig)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from engine.cameos import (
@@ -27,6 +28,7 @@ from engine.cameos import (
 )
 from engine.config import WorkerConfig
 from engine.events import EventSink, JobEvent
+from engine.lease import LEASE_S, RENEW_S, worker_name
 from engine.ledger import Ledger
 from engine.request import (
     CameoRef,
@@ -41,12 +43,14 @@ from engine.request import (
     clip_shape,
 )
 from storage import jobs as job_rows
+from storage import leases
 from storage.blobs import Blobs, open_blobs
 from storage.db import Database, connect
-from storage.models import Clip, Job, JobState
+from storage.models import Clip, Job, JobState, utcnow
 
 if TYPE_CHECKING:
     from engine.backends import VideoBackend
+    from engine.moderation.nudity import NudityDetector, NudityScreen
     from engine.provenance.manifest import ClipSigner
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,9 @@ PROGRESS_INTERVAL_S = 0.25
 # How often a rendering job's row is read to see whether it was cancelled: a cancel stops the
 # render at its next step, within about this long plus one step.
 CANCEL_POLL_S = 0.3
+# A job's terminal event is retried this long through a Redis outage before the job gives up.
+PUBLISH_RETRY_S = 1.0
+PUBLISH_PATIENCE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -77,12 +84,19 @@ class WorkerContext:
     voice: str | None = None
     # Face models for cameos and the output check, loaded when first needed.
     faces: FaceModels = field(default_factory=FaceModels)
+    # The nudity check's detector; None is NudeNet, loaded on the first clip that needs it.
+    nudity: NudityDetector | None = None
     # Signs each stored clip's C2PA manifest (engine.provenance); None: clips go unsigned.
     signer: ClipSigner | None = None
+    # Names this worker in the jobs it holds (engine.lease); its leases last `lease_s`.
+    worker: str = field(default_factory=worker_name)
+    lease_s: float = LEASE_S
+    renew_s: float = RENEW_S
     ledger: Ledger = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ledger", Ledger.over(self.db))
+        ledger = Ledger.over(self.db, worker=self.worker, lease_s=self.lease_s)
+        object.__setattr__(self, "ledger", ledger)
 
 
 async def build_context(
@@ -136,7 +150,9 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     if claimed is None:
         log.info("job not runnable", extra={"job_id": job_id})
         return
-    await ctx.events.publish(JobEvent(job_id=job_id, kind="started", stage="starting"))
+    # The turn may have gone to a fairer job than the one the queue carried (storage.fairness).
+    job_id = claimed.job.id
+    await _publish(ctx, JobEvent(job_id=job_id, kind="started", stage="starting"))
     try:
         # 2. Consent for each cameo, as the bot recorded it, still holds.
         cameos = await consented(ctx.db, ctx.blobs, job_id)
@@ -161,6 +177,10 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     except Exception as exc:
         await _fail(ctx, job_id, exc)
         return
+    except asyncio.CancelledError:
+        # The worker is stopping (SIGTERM past its grace period): another worker takes over.
+        await hand_back(ctx, job_id)
+        raise
     await _report_done(ctx, job_id, clip)
 
 
@@ -184,6 +204,8 @@ def render_request(
         author=claimed.author,
         job_id=job.id,
         cameos=cameos,
+        # The chat's policy, recorded on the job by the bot (None: the strict preset's).
+        nudity_threshold=job.nudity_threshold,
     )
 
 
@@ -195,8 +217,6 @@ async def _generate(
     author_id: int | None = None,
     target_bytes: int | None = None,
 ) -> EncodedClip:
-    from engine.pipeline import generate
-
     loop = asyncio.get_running_loop()
     last_sent = [0.0]
     pending: list[concurrent.futures.Future[None]] = []
@@ -219,31 +239,14 @@ async def _generate(
             step=progress.step,
             steps=progress.steps,
         )
-        pending.append(asyncio.run_coroutine_threadsafe(ctx.events.publish(event), loop))
+        pending.append(asyncio.run_coroutine_threadsafe(_progress(ctx, event), loop))
 
-    watcher = asyncio.create_task(_watch_for_cancel(ctx, request.job_id, cancelled))
+    watcher = asyncio.create_task(_hold_lease(ctx, request.job_id, cancelled))
     try:
-        if ctx.render is not None:
-            encoded = await asyncio.to_thread(ctx.render, request, on_progress)
-        else:
-            swap = await ctx.faces.swap_tool() if request.cameos else None
-            screen = await output_screen(
-                ctx.db,
-                ctx.faces,
-                author_id=author_id,
-                consenting={ref.cameo_id for ref in request.cameos},
-            )
-            encoded = await asyncio.to_thread(
-                generate,
-                request,
-                ctx.backend,
-                on_progress=on_progress,
-                target_bytes=target_bytes,
-                voice=ctx.voice,
-                swap=swap,
-                screen=screen,
-                verdicts=verdicts,
-            )
+        encoded = await _render(ctx, request, on_progress, verdicts, author_id, target_bytes)
+    except asyncio.CancelledError:
+        cancelled.set()  # the worker is stopping: the render thread ends at its next step
+        raise
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -253,20 +256,79 @@ async def _generate(
     return encoded
 
 
-async def _watch_for_cancel(ctx: WorkerContext, job_id: str, cancelled: threading.Event) -> None:
-    """Set `cancelled` once the job's row says it was cancelled (consent withdrawn, a cancel
-    press, a forgotten cameo); the render thread sees it at its next step."""
+async def _render(
+    ctx: WorkerContext,
+    request: RenderRequest,
+    on_progress: ProgressCallback,
+    verdicts: list[OutputVerdict] | None,
+    author_id: int | None,
+    target_bytes: int | None,
+) -> EncodedClip:
+    from engine.pipeline import generate
+
+    if ctx.render is not None:
+        return await asyncio.to_thread(ctx.render, request, on_progress)
+    swap = await ctx.faces.swap_tool() if request.cameos else None
+    screen = await output_screen(
+        ctx.db,
+        ctx.faces,
+        author_id=author_id,
+        consenting={ref.cameo_id for ref in request.cameos},
+    )
+    nudity = _nudity_screen(ctx, request)
+    return await asyncio.to_thread(
+        generate,
+        request,
+        ctx.backend,
+        on_progress=on_progress,
+        target_bytes=target_bytes,
+        voice=ctx.voice,
+        swap=swap,
+        screen=screen,
+        verdicts=verdicts,
+        nudity=nudity,
+    )
+
+
+async def _hold_lease(ctx: WorkerContext, job_id: str, stop: threading.Event) -> None:
+    """Renew this worker's lease on the job while it renders, and set `stop` once the job is
+    no longer this worker's to finish (cancelled: consent withdrawn, a cancel press, a forgotten
+    cameo; or taken over after a lapse). The render thread sees it at its next step."""
+    renewed = time.monotonic()
     while True:
         await asyncio.sleep(CANCEL_POLL_S)
         try:
-            async with ctx.db.session() as session:
-                state = await job_rows.state_of(session, job_id)
+            if time.monotonic() - renewed >= ctx.renew_s:
+                until = utcnow() + timedelta(seconds=ctx.lease_s)
+                async with ctx.db.transaction() as session:
+                    held = await leases.renew(session, job_id, ctx.worker, until)
+                renewed = time.monotonic()
+            else:
+                async with ctx.db.session() as session:
+                    held = await job_rows.state_of(session, job_id) is JobState.RUNNING
         except Exception:
-            log.warning("could not read the job's state", extra={"job_id": job_id})
+            log.warning("could not check the job's lease", extra={"job_id": job_id})
             continue
-        if state is not JobState.RUNNING:
-            cancelled.set()
+        if not held:
+            stop.set()
             return
+
+
+async def hand_back(ctx: WorkerContext, job_id: str) -> None:
+    """This worker is stopping: its unfinished job goes back to the queue for another."""
+    async with ctx.db.transaction() as session:
+        returned = await leases.hand_back(session, job_id, ctx.worker)
+    log.info("job handed back", extra={"job_id": job_id, "returned": returned})
+
+
+def _nudity_screen(ctx: WorkerContext, request: RenderRequest) -> NudityScreen | None:
+    """The nudity check at the job's threshold; None where the chat allows nudity."""
+    from engine.api import ALLOWED
+    from engine.moderation.nudity import DRAWN_ENGINES, nudity_screen
+
+    if request.nudity_limit >= ALLOWED or ctx.backend.name in DRAWN_ENGINES:
+        return None
+    return nudity_screen(ctx.nudity, fps=request.fps, limit=request.nudity_limit)
 
 
 async def _store(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
@@ -313,14 +375,43 @@ async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
         await ctx.blobs.delete(key)
 
 
+async def _progress(ctx: WorkerContext, event: JobEvent) -> None:
+    """A progress event is a courtesy: one that cannot be sent (Redis restarting) is dropped."""
+    try:
+        await ctx.events.publish(event)
+    except Exception:
+        log.info("progress event dropped", extra={"job_id": event.job_id})
+
+
+async def _publish(ctx: WorkerContext, event: JobEvent) -> None:
+    """A job's start and its end must reach the bot: wait out a channel outage (Redis
+    restarting) rather than drop them; the clip is stored whatever happens."""
+    waited = 0.0
+    while True:
+        try:
+            await ctx.events.publish(event)
+            return
+        except Exception:
+            if waited >= PUBLISH_PATIENCE_S:
+                raise
+            log.warning("event not sent yet; retrying", extra={"job_id": event.job_id})
+            await asyncio.sleep(PUBLISH_RETRY_S)
+            waited += PUBLISH_RETRY_S
+
+
 async def _report_done(ctx: WorkerContext, job_id: str, clip: Clip) -> None:
-    await ctx.events.publish(JobEvent(job_id=job_id, kind="done", fraction=1.0, clip_id=clip.id))
+    await _publish(ctx, JobEvent(job_id=job_id, kind="done", fraction=1.0, clip_id=clip.id))
     log.info("job done", extra={"job_id": job_id, "clip_id": clip.id, "bytes": clip.size_bytes})
 
 
 async def _fail(ctx: WorkerContext, job_id: str, exc: Exception) -> None:
-    if isinstance(exc, Cancelled | ConsentWithdrawn):
+    if isinstance(exc, ConsentWithdrawn):
         await _cancelled(ctx, job_id, str(exc))
+        return
+    if isinstance(exc, Cancelled):
+        # Stopped because the job is no longer this worker's: cancelled by someone (who told
+        # the person), or taken over by another worker after a lapse. Nothing to record.
+        log.info("job stopped", extra={"job_id": job_id})
         return
     if isinstance(exc, EngineError):
         reason = str(exc)
@@ -338,10 +429,10 @@ async def _cancelled(ctx: WorkerContext, job_id: str, reason: str) -> None:
         moved = await job_rows.transition(session, job_id, JobState.CANCELLED, error=reason)
     log.info("job cancelled", extra={"job_id": job_id, "by_worker": moved})
     if moved:
-        await ctx.events.publish(JobEvent(job_id=job_id, kind="failed", error=reason))
+        await _publish(ctx, JobEvent(job_id=job_id, kind="failed", error=reason))
 
 
 async def _end(ctx: WorkerContext, job_id: str, state: JobState, reason: str) -> None:
     async with ctx.db.transaction() as session:
         await job_rows.transition(session, job_id, state, error=reason)
-    await ctx.events.publish(JobEvent(job_id=job_id, kind="failed", error=reason))
+    await _publish(ctx, JobEvent(job_id=job_id, kind="failed", error=reason))

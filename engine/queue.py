@@ -20,8 +20,10 @@ Payload = dict[str, Any]
 
 
 class JobQueue(Protocol):
-    async def enqueue(self, job_id: str) -> bool:
-        """Queue `job_id`; False if it is already queued (a second enqueue is a no-op)."""
+    async def enqueue(self, job_id: str, *, attempt: int = 0) -> bool:
+        """Queue `job_id`; False if it is already queued (a second enqueue is a no-op).
+        `attempt` > 0 queues a job again after its worker was lost, beside the lost run's
+        message, which the queue still holds as in progress."""
         ...
 
     async def close(self) -> None: ...

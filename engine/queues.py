@@ -60,10 +60,11 @@ def queue_name(prefix: str) -> str:
     return f"{prefix}:queue"
 
 
-def arq_job_id(prefix: str, job_id: str) -> str:
+def arq_job_id(prefix: str, job_id: str, attempt: int = 0) -> str:
     """arq's `_job_id` for our job id. arq keys every job as `arq:job:<id>` whatever the queue, so
-    the prefix goes into the id: deployments (and tests) sharing one Redis never collide."""
-    return f"{prefix}:{job_id}"
+    the prefix goes into the id: deployments (and tests) sharing one Redis never collide. A
+    takeover (`attempt` > 0) gets an id of its own: the lost run's is still marked in progress."""
+    return f"{prefix}:{job_id}" + (f":{attempt}" if attempt else "")
 
 
 def _plain(value: object) -> str:
@@ -116,13 +117,16 @@ class ArqQueue:
     def name(self) -> str:
         return queue_name(self._prefix)
 
-    async def enqueue(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, *, attempt: int = 0) -> bool:
         _check_job_id(job_id)
         if self._closed:
             raise QueueClosed(f"cannot enqueue job {job_id}: the queue is closed")
         try:
             job = await self._pool.enqueue_job(
-                RUN_JOB, job_id, _job_id=arq_job_id(self._prefix, job_id), _queue_name=self.name
+                RUN_JOB,
+                job_id,
+                _job_id=arq_job_id(self._prefix, job_id, attempt),
+                _queue_name=self.name,
             )
         except RedisError as error:
             raise QueueUnavailable(
@@ -160,7 +164,7 @@ class InProcessQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
 
-    async def enqueue(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, *, attempt: int = 0) -> bool:
         _check_job_id(job_id)
         if self._closed:
             raise QueueClosed(f"cannot enqueue job {job_id}: the queue is closed")

@@ -18,10 +18,11 @@ from arq.worker import create_worker, func
 from engine.cameos import FaceModels
 from engine.config import WorkerConfig
 from engine.jobs import WorkerContext, build_context, close_context, run_job
+from engine.lease import run_sweeper
 from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
 from engine.moderation.task import warm_up as moderation_warm_up
 from engine.queue import Payload
-from engine.queues import RUN_JOB, deserialize, queue_name, redact_url, serialize
+from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
 from storage.blobs import open_blobs
 from storage.db import connect
 
@@ -56,6 +57,7 @@ LIGHT_KEEP_RESULT_S = 120
 # A light task is seconds of CPU; one still running after this is stuck.
 LIGHT_TIMEOUT_S = 120
 LIGHT_CONTEXT_KEY = "clipcrew_light"
+SWEEPER_KEY = "clipcrew_sweeper"
 MODERATION_WARM_UP_KEY = "clipcrew_moderation_warm_up"
 
 
@@ -106,7 +108,22 @@ def worker_settings(config: WorkerConfig) -> dict[str, Any]:
     common = _arq_common(config)
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = await build_context(config)
+        context = await build_context(config)
+        ctx[CONTEXT_KEY] = context
+        # Jobs whose worker stopped renewing its lease are taken over by whichever worker
+        # sweeps first; the takeover is a fresh queue message.
+        requeue = ArqQueue.from_url(config.redis.url or "", prefix=config.redis.prefix)
+        ctx[SWEEPER_KEY] = (
+            requeue,
+            asyncio.create_task(
+                run_sweeper(
+                    context.db,
+                    lambda job_id, attempt: requeue.enqueue(job_id, attempt=attempt),
+                    context.events,
+                ),
+                name="lease-sweeper",
+            ),
+        )
         logger.info(
             "worker ready on queue %s at %s",
             queue_name(config.redis.prefix),
@@ -114,6 +131,12 @@ def worker_settings(config: WorkerConfig) -> dict[str, Any]:
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        sweeper = ctx.pop(SWEEPER_KEY, None)
+        if sweeper is not None:
+            requeue, task = sweeper
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await requeue.close()
         context = ctx.pop(CONTEXT_KEY, None)
         if isinstance(context, WorkerContext):
             await close_context(context)
@@ -132,6 +155,9 @@ def worker_settings(config: WorkerConfig) -> dict[str, Any]:
         # run has finished, as with the in-process queue.
         "keep_result": 0,
         "poll_delay": POLL_DELAY_S,
+        # SIGTERM: take no new job, let the running one finish for this long, then hand it
+        # back for another worker to take over (engine.jobs.hand_back).
+        "job_completion_wait": config.grace_s,
     }
 
 
@@ -185,6 +211,8 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
         "job_timeout": LIGHT_TIMEOUT_S,
         "keep_result": LIGHT_KEEP_RESULT_S,
         "poll_delay": LIGHT_POLL_DELAY_S,
+        # Someone is waiting for each light task: finish them before stopping.
+        "job_completion_wait": LIGHT_TIMEOUT_S,
     }
 
 

@@ -2,12 +2,15 @@
 
 The claim is a row with a unique key (clip, platform, chat), so two consumers of the same event,
 or a consumer that sees an event again after a restart, cannot both post. A claim left in SENDING
-by an earlier process (it died mid-upload) may be taken over: better a rare repeat than a clip
-that is never posted.
+by an earlier process (it died mid-upload) may be taken over, and the taker knows it: the earlier
+upload may have gone through, so it looks for that message where the platform lets it, and
+where it cannot, records the delivery as sent-but-unsure (SENT without a message id) and lets
+the person ask for it again (`/repost`) rather than risk posting the clip twice.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,13 @@ class Target:
     platform_chat_id: str
 
 
+class Claim(enum.Enum):
+    # Nobody had claimed it: post it.
+    NEW = "new"
+    # An earlier process claimed it and stopped before saying how its upload ended.
+    TAKEN_OVER = "taken_over"
+
+
 async def claim(session: AsyncSession, target: Target, *, claimant: str) -> bool:
     """True if the caller should post the clip now."""
     return (await claim_many(session, [target], claimant=claimant))[0]
@@ -37,6 +47,13 @@ async def claim(session: AsyncSession, target: Target, *, claimant: str) -> bool
 async def claim_many(session: AsyncSession, targets: list[Target], *, claimant: str) -> list[bool]:
     """Claim many posts in one statement; per target, True if the caller should post it now.
     A target named twice is claimed once (the first)."""
+    return [won is not None for won in await claim_outcomes(session, targets, claimant=claimant)]
+
+
+async def claim_outcomes(
+    session: AsyncSession, targets: list[Target], *, claimant: str
+) -> list[Claim | None]:
+    """Like `claim_many`, saying for each claim won whether it was new or taken over."""
     unique = list(dict.fromkeys(targets))
     now = utcnow()
     rows = [
@@ -57,15 +74,11 @@ async def claim_many(session: AsyncSession, targets: list[Target], *, claimant: 
         .on_conflict_do_nothing(index_elements=["clip_id", "platform", "platform_chat_id"])
         .returning(DELIVERIES.c.clip_id, DELIVERIES.c.platform, DELIVERIES.c.platform_chat_id)
     )
-    won = {Target(*row) for row in (await session.exec(statement)).all()}
+    won = {Target(*row): Claim.NEW for row in (await session.exec(statement)).all()}
     for target in unique:
         if target not in won and await _take_over(session, target, claimant):
-            won.add(target)
-    results = []
-    for target in targets:
-        results.append(target in won)
-        won.discard(target)
-    return results
+            won[target] = Claim.TAKEN_OVER
+    return [won.pop(target, None) for target in targets]
 
 
 async def _take_over(session: AsyncSession, target: Target, claimant: str) -> bool:
@@ -122,6 +135,29 @@ def _dialect_insert(session: AsyncSession) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(DELIVERIES)
+
+
+async def mark_unsure(session: AsyncSession, target: Target) -> None:
+    """The clip may or may not be up (an earlier process died mid-upload and the platform
+    cannot be searched): SENT without a message, so it is not posted again unasked."""
+    await session.exec(
+        _where(update(DELIVERIES), target).values(
+            state=DeliveryState.SENT, platform_message_id=None, sent_at=utcnow()
+        )
+    )
+
+
+async def claim_unsure(session: AsyncSession, target: Target, *, claimant: str) -> bool:
+    """Claim an unsure delivery to post it again (someone asked for it: `/repost`)."""
+    result = await session.exec(
+        _where(update(DELIVERIES), target)
+        .where(
+            DELIVERIES.c.state == DeliveryState.SENT,
+            DELIVERIES.c.platform_message_id.is_(None),
+        )
+        .values(state=DeliveryState.SENDING, claimed_by=claimant)
+    )
+    return bool(result.rowcount)
 
 
 async def release(session: AsyncSession, target: Target) -> None:

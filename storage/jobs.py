@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
@@ -15,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.errors import InvalidTransition, NotFound
+from storage.leases import claimable
 from storage.models import (
     ACTIVE,
     FINISHED,
@@ -84,6 +86,23 @@ async def transition(session: AsyncSession, job_id: str, target: JobState, **val
         await get_job(session, job_id)  # NotFound if it never existed
         return False
     return True
+
+
+async def clip_in_chat(
+    session: AsyncSession, clip_id: int, platform: str, platform_chat_id: str
+) -> Clip | None:
+    """Clip `clip_id` if it was made in that chat and is not deleted."""
+    query = (
+        select(Clip)
+        .join(Chat, col(Chat.id) == col(Clip.chat_id))
+        .where(
+            Clip.id == clip_id,
+            Chat.platform == platform,
+            Chat.platform_chat_id == platform_chat_id,
+            col(Clip.deleted).is_(False),
+        )
+    )
+    return (await session.exec(query)).first()
 
 
 async def state_of(session: AsyncSession, job_id: str) -> JobState | None:
@@ -231,17 +250,26 @@ class Claimed:
     author: str
 
 
-async def claim_many(session: AsyncSession, job_ids: list[str]) -> dict[str, Claimed]:
-    """Claim many jobs in two statements; the ones that could not be claimed are left out."""
+async def claim_many(
+    session: AsyncSession,
+    job_ids: list[str],
+    *,
+    worker: str | None = None,
+    lease_until: datetime | None = None,
+) -> dict[str, Claimed]:
+    """Claim many jobs in two statements for `worker`, leased until `lease_until`; the ones
+    that could not be claimed (finished, or running under a live lease) are left out."""
     now = utcnow()
     claimed = await session.exec(
         update(JOBS)
-        .where(
-            JOBS.c.id.in_(list(dict.fromkeys(job_ids))),
-            JOBS.c.state.in_(sources_of(JobState.RUNNING)),
-        )
+        .where(JOBS.c.id.in_(list(dict.fromkeys(job_ids))), claimable(now))
         .values(
-            state=JobState.RUNNING, attempts=JOBS.c.attempts + 1, started_at=now, updated_at=now
+            state=JobState.RUNNING,
+            attempts=JOBS.c.attempts + 1,
+            started_at=now,
+            updated_at=now,
+            worker=worker,
+            lease_until=lease_until,
         )
         .returning(JOBS.c.id)
     )
@@ -262,15 +290,19 @@ async def clips_for_jobs(session: AsyncSession, job_ids: list[str]) -> dict[str,
     return {clip.job_id: clip for clip in rows}
 
 
-async def store_clips(session: AsyncSession, clips: list[Clip]) -> list[Clip | None]:
+async def store_clips(
+    session: AsyncSession, clips: list[Clip], *, worker: str | None = None
+) -> list[Clip | None]:
     """Mark finished jobs done and insert their clips, all in one go; returns the clips with
     their ids, or None for a job that is no longer running (cancelled while it rendered: its
-    clip is not kept). Raises IntegrityError (nothing written) if any job has a clip already."""
+    clip is not kept; likewise a job another `worker` took over after this one's lease ran out).
+    Raises IntegrityError (nothing written) if any job has a clip already."""
     now = utcnow()
     job_ids = [clip.job_id for clip in clips]
+    held = [JOBS.c.worker == worker] if worker is not None else []
     moved = await session.exec(
         update(JOBS)
-        .where(JOBS.c.id.in_(job_ids), JOBS.c.state.in_(sources_of(JobState.DONE)))
+        .where(JOBS.c.id.in_(job_ids), JOBS.c.state.in_(sources_of(JobState.DONE)), *held)
         .values(state=JobState.DONE, updated_at=now, finished_at=now)
         .returning(JOBS.c.id)
     )

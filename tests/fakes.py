@@ -72,6 +72,13 @@ class RecordingPort:
     def link(self, message: MessageRef) -> str | None:
         return f"https://chat.test/{message.chat.chat_id}/{message.message_id}"
 
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        # Like a platform's history: the clips this port posted, looked up by their number.
+        for sent in self.sent:
+            if sent.action == "clip" and sent.chat == chat and sent.reply.clip_id == clip_id:
+                return MessageRef(chat, sent.message_id)
+        return None
+
     def dms_to(self, user: ChatUser) -> list[Sent]:
         return [s for s in self.sent if s.action == "dm" and s.chat == dm_chat(user)]
 
@@ -87,7 +94,7 @@ class RecordingQueue:
     enqueued: list[str] = field(default_factory=list)
     broken: bool = False
 
-    async def enqueue(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, *, attempt: int = 0) -> bool:
         if self.broken:
             raise ConnectionError("queue is down")
         if job_id in self.enqueued:

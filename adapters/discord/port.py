@@ -19,7 +19,7 @@ import discord
 
 from adapters.discord.views import clip_view, note_view
 from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
-from bot.replies import ClipReady, Note, Refused, Usage
+from bot.replies import Choice, ClipReady, Note, Refused, Usage
 from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,20 @@ def author_of(request: MessageRef | None) -> str | None:
     return request.message_id.rpartition(":")[2] or None
 
 
+# How far back a channel is searched for a clip an earlier process may have posted.
+HISTORY_SEARCHED = 50
+
+
 class DiscordPort:
     platform = PLATFORM
     # Discord tolerates more, but a progress bar edited more often than every 2 s is noise and
     # spends the channel's rate limit.
     capabilities = Capabilities(
-        edits=True, deletes=True, max_upload_bytes=DEFAULT_UPLOAD_LIMIT, min_edit_interval_s=2.0
+        edits=True,
+        deletes=True,
+        max_upload_bytes=DEFAULT_UPLOAD_LIMIT,
+        min_edit_interval_s=2.0,
+        finds_clips=True,
     )
 
     def __init__(
@@ -199,6 +207,18 @@ class DiscordPort:
         where = "@me" if guild is None else str(guild.id)
         return f"https://discord.com/channels/{where}/{message.chat.chat_id}/{message.message_id}"
 
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        """The bot's recent message carrying `clip-<id>.mp4` in the channel (after a restart
+        mid-upload: did the earlier upload go through?)."""
+        channel = self.client.get_partial_messageable(int(chat.chat_id))
+        name = f"clip-{clip_id}.mp4"
+        me = self.client.user
+        async for message in channel.history(limit=HISTORY_SEARCHED):
+            mine = me is None or message.author.id == me.id
+            if mine and any(a.filename == name for a in message.attachments):
+                return MessageRef(chat, str(message.id))
+        return None
+
     # Direct messages ------------------------------------------------------------------------
 
     async def dm(self, user: ChatUser, note: Note) -> MessageRef:
@@ -255,9 +275,11 @@ class DiscordPort:
         return clip_view(clip.clip_id, chat_id=chat.chat_id, secret=self.secret)
 
     def _note_view(self, chat: ChatRef, reply: Notice) -> discord.ui.View | None:
-        if not isinstance(reply, Note):
+        # A Note's choices, or a status message's Cancel (Queued and Progress have choices too).
+        choices: tuple[Choice, ...] = getattr(reply, "choices", ())
+        if not choices:
             return None
-        return note_view(reply, chat_id=chat.chat_id, secret=self.secret)
+        return note_view(Note(reply.text, choices), chat_id=chat.chat_id, secret=self.secret)
 
 
 def _file(clip: ClipReady, video: bytes) -> discord.File:

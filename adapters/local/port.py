@@ -6,13 +6,15 @@ messages); a note's choices become buttons whose payloads are signed for the cha
 
 from __future__ import annotations
 
+import base64
+
 import logging
 from dataclasses import asdict
 from urllib.parse import quote
 
 from adapters.local.people import PLATFORM, People
 from adapters.local.room import Author, Frame, Room, RoomMessage
-from bot.callbacks import sign
+from bot.callbacks import Button, sign
 from bot.ports import CannotDM, Capabilities, Notice
 from bot.replies import ClipReady, Note
 from bot.types import ChatRef, ChatUser, MessageRef
@@ -34,7 +36,7 @@ class LocalPort:
     # Edits only travel over a local socket, but a progress bar redrawn more than five times a
     # second is flicker, not information.
     capabilities = Capabilities(
-        edits=True, deletes=True, max_upload_bytes=None, min_edit_interval_s=0.2
+        edits=True, deletes=True, max_upload_bytes=None, min_edit_interval_s=0.2, finds_clips=True
     )
 
     def __init__(self, room: Room, blobs: Blobs, *, people: People, secret: bytes) -> None:
@@ -51,6 +53,13 @@ class LocalPort:
 
     def link(self, message: MessageRef) -> str | None:
         # One room on one page: every message is already in view.
+        return None
+
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        feed = self._feed(chat)
+        for message in feed.messages():
+            if message.kind == "clip" and (message.data or {}).get("clip_id") == clip_id:
+                return MessageRef(feed.chat, message.id)
         return None
 
     async def dm(self, user: ChatUser, note: Note) -> MessageRef:
@@ -100,7 +109,8 @@ class LocalPort:
             text=clip.text,
             reply_to=reply_id,
             quote=feed.quote_of(reply_id),
-            data=clip_data(clip, key),
+            # The ❤️ button: the local chat has no reactions of its own.
+            data={**clip_data(clip, key), "like": self._like(feed, clip.clip_id)},
         )
         feed.add(message)
         log.info(
@@ -120,6 +130,9 @@ class LocalPort:
             )
         return await self.blobs.put(video, "mp4")
 
+    def _like(self, feed: Room, clip_id: int) -> str:
+        return sign(Button("like", clip_id), chat_id=feed.chat.chat_id, secret=self.secret)
+
     def _feed(self, chat: ChatRef) -> Room:
         """The room, or the private panel of a person seen; WrongChat for anything else."""
         if chat.platform == PLATFORM and chat.chat_id == self.room.chat.chat_id:
@@ -136,13 +149,21 @@ class LocalPort:
 def notice_data(reply: Notice, *, chat_id: str, secret: bytes) -> Frame:
     """The reply's own fields, so the page can draw more than text (a progress bar, buttons).
     A note's choices go out as labels with payloads signed for the chat they are shown in."""
+    # A Note's choices, or a status message's Cancel (Queued and Progress have choices too).
+    choices = [
+        {"label": choice.label, "payload": sign(choice.button, chat_id=chat_id, secret=secret)}
+        for choice in getattr(reply, "choices", ())
+    ]
     if isinstance(reply, Note):
-        choices = [
-            {"label": choice.label, "payload": sign(choice.button, chat_id=chat_id, secret=secret)}
-            for choice in reply.choices
-        ]
         return {"kind": "note", "text": reply.text, "choices": choices}
-    return {"kind": type(reply).__name__.lower(), **asdict(reply)}
+    data: Frame = {"kind": type(reply).__name__.lower(), **asdict(reply)}
+    if choices:
+        data["choices"] = choices
+    preview = data.pop("preview", None)
+    if isinstance(preview, bytes):
+        # A preview frame is a few kB of JPEG: inline, so the page needs no second request.
+        data["preview"] = "data:image/jpeg;base64," + base64.b64encode(preview).decode()
+    return data
 
 
 def clip_data(clip: ClipReady, key: str) -> Frame:

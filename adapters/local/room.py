@@ -93,6 +93,9 @@ class Room:
     def history(self) -> list[Frame]:
         return [message.to_json() for message in self._messages.values()]
 
+    def messages(self) -> list[RoomMessage]:
+        return list(self._messages.values())
+
     def listen(self, listener: Listener) -> None:
         self._listeners.add(listener)
 

@@ -52,6 +52,8 @@ class Rest:
         if kind == 9:  # a modal
             self.emu.record("modal", detail=data)
             return reply({"interaction": info})
+        if kind == 7:  # UPDATE_MESSAGE: the pressed message itself is edited
+            return _edit(self.emu, self.emu.pressed[token], data, "update_message")
         if kind == 8:  # autocomplete choices
             self.emu.record("autocomplete", detail=data["choices"])
             return reply({"interaction": info})
@@ -87,6 +89,7 @@ class Rest:
         flags = data.get("flags", 0)
         message = p.message(p.CHANNEL_ID, data.get("content", ""), flags=flags)
         message["components"] = data.get("components", [])
+        message["attachments"] = _attachments(data, files)
         self.emu.add_message(message, files)
         self.emu.record("followup", message["id"], data)
         return reply(message)
@@ -101,9 +104,22 @@ class Rest:
             return error(413, 40005, "Request entity too large")
         message = p.message(int(channel_id), data.get("content", ""))
         message["components"] = data.get("components", [])
+        message["attachments"] = _attachments(data, files)
         self.emu.add_message(message, files)
         self.emu.record("channel_message", message["id"], data)
         return reply(message)
+
+    async def channel_history(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages: the newest messages first, as Discord lists them."""
+        channel_id = request.match_info["channel"]
+        limit = int(request.query.get("limit", "50"))
+        listed = [
+            message
+            for message in reversed(self.emu.messages.values())
+            if message["channel_id"] == channel_id and message["id"] not in self.emu.deleted
+        ]
+        self.emu.record("channel_history", detail=channel_id)
+        return reply(listed[:limit])
 
     async def channel_edit(self, request: web.Request) -> web.Response:
         data, _ = await _body(request)
@@ -152,6 +168,7 @@ def add_routes(app: web.Application, emu: Emulator) -> None:
     app.router.add_delete(webhook + "/messages/@original", rest.delete_original)
     app.router.add_post(webhook, rest.followup)
     app.router.add_post(API + "/channels/{channel}/messages", rest.channel_post)
+    app.router.add_get(API + "/channels/{channel}/messages", rest.channel_history)
     app.router.add_patch(API + "/channels/{channel}/messages/{message}", rest.channel_edit)
     app.router.add_delete(API + "/channels/{channel}/messages/{message}", rest.channel_delete)
     app.router.add_post(API + "/users/@me/channels", rest.open_dm)
@@ -185,6 +202,21 @@ def _edit(emu: Emulator, message_id: str, data: Json, kind: str) -> web.Response
     )
     emu.record(kind, message_id, data.get("content"))
     return reply(message)
+
+
+def _attachments(data: Json, files: dict[str, bytes]) -> list[Json]:
+    """The attachments a message shows, named as the payload's `attachments` describe them."""
+    sizes = list(files.values())
+    shown = []
+    for index, described in enumerate(data.get("attachments", [])):
+        attachment_id = str(p.snowflake())
+        name = described.get("filename", f"file-{index}")
+        url = f"https://cdn.discordapp.test/attachments/{attachment_id}/{name}"
+        size = len(sizes[index]) if index < len(sizes) else 0
+        shown.append(
+            {"id": attachment_id, "filename": name, "size": size, "url": url, "proxy_url": url}
+        )
+    return shown
 
 
 async def _body(request: web.Request) -> tuple[Json, dict[str, bytes]]:
