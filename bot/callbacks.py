@@ -21,7 +21,7 @@ from bot.errors import BotError
 
 # "like" is the ❤️ button (where reactions cannot arrive); "feed" pages a /feed answer, its id
 # a packed `bot.feed.Cursor`.
-Action = Literal["remix", "reroll", "delete", "approve", "always", "deny", "like", "feed"]
+Action = Literal["remix", "reroll", "delete", "approve", "always", "deny", "like", "feed", "cancel"]
 ACTIONS: dict[str, Action] = {
     "rm": "remix",
     "rr": "reroll",
@@ -31,8 +31,13 @@ ACTIONS: dict[str, Action] = {
     "dn": "deny",
     "lk": "like",
     "fd": "feed",
+    # An admin's Cancel under /admin queue; its id is the job id read as a hex number.
+    "cx": "cancel",
 }
 CONSENT_ACTIONS = frozenset({"approve", "always", "deny"})
+# Buttons that go to a direct message and are checked by the core against the person pressing
+# (the cameo owner; an admin of the job's chat), so they are signed without a chat.
+_UNSCOPED = CONSENT_ACTIONS | {"cancel"}
 _ANY_CHAT = "*"
 _CODES = {action: code for code, action in ACTIONS.items()}
 _SIGNATURE_BYTES = 12
@@ -60,7 +65,7 @@ class Button:
 
 def sign(button: Button, *, chat_id: str, secret: bytes) -> str:
     body = f"{_CODES[button.action]}:{button.target_id}"
-    scope = _ANY_CHAT if button.is_consent else chat_id
+    scope = _ANY_CHAT if button.action in _UNSCOPED else chat_id
     return f"{body}:{_signature(body, scope, secret)}"
 
 
@@ -71,7 +76,7 @@ def verify(payload: str, *, chat_id: str, secret: bytes) -> Button:
     body = f"{code}:{clip_id}"
     if code not in ACTIONS or not clip_id.isdigit():
         raise BadButton()
-    scope = _ANY_CHAT if ACTIONS[code] in CONSENT_ACTIONS else chat_id
+    scope = _ANY_CHAT if ACTIONS[code] in _UNSCOPED else chat_id
     # compare_digest refuses non-ASCII strings with a TypeError: a pasted "aa:0:\x80" crashed.
     if not signature.isascii() or not hmac.compare_digest(
         signature, _signature(body, scope, secret)
