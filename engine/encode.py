@@ -10,13 +10,16 @@ import io
 import math
 import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from av.container import InputContainer
+from av.video.stream import VideoStream
 
 from engine.request import EngineError
 
@@ -31,6 +34,17 @@ _AUDIO_CHUNK = 1024 * 8
 
 class ClipTooLarge(EngineError):
     """The clip cannot be made to fit the size limit at a watchable quality."""
+
+
+class UnreadableClip(EngineError):
+    """A clip that cannot be read back: damaged, without video, or with frames too large."""
+
+
+# Reading refuses frames above 4K (4096x2304): a damaged or crafted header may claim 16000x16000,
+# which FFmpeg would decode for minutes into gigabytes. Told to FFmpeg, it holds while probing.
+MAX_DECODE_PIXELS = 4096 * 2304
+_READ_OPTIONS = {"max_pixels": str(MAX_DECODE_PIXELS)}
+_DAMAGED = "That clip is damaged and can't be read back. Please ask for it again."
 
 
 @dataclass(frozen=True)
@@ -236,6 +250,8 @@ def top_level_boxes(data: bytes) -> list[str]:
     while offset + 8 <= len(data):
         size, kind = struct.unpack(">I4s", data[offset : offset + 8])
         if size == 1:  # a 64-bit size follows the type
+            if offset + 16 > len(data):
+                break  # cut off inside the header
             size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
         elif size == 0:  # the box runs to the end of the file
             size = len(data) - offset
@@ -246,15 +262,35 @@ def top_level_boxes(data: bytes) -> list[str]:
     return boxes
 
 
+@contextmanager
+def _reading(data: bytes) -> Iterator[tuple[InputContainer, VideoStream]]:
+    """The container and its first video stream, checked before any frame is decoded; every
+    failure to read, here or in the caller's block, becomes UnreadableClip."""
+    try:
+        with av.open(io.BytesIO(data), "r", options=_READ_OPTIONS) as container:
+            if not container.streams.video:
+                raise UnreadableClip("That file has no video in it.")
+            video = container.streams.video[0]
+            if video.width * video.height > MAX_DECODE_PIXELS:
+                raise UnreadableClip(
+                    f"That clip's frames are {video.width:,}x{video.height:,} pixels; "
+                    "I read clips up to 4K."
+                )
+            video.codec_context.options = _READ_OPTIONS
+            yield container, video
+    except (av.FFmpegError, ValueError, IndexError, ZeroDivisionError) as error:
+        raise UnreadableClip(_DAMAGED) from error
+
+
 def probe_mp4(data: bytes) -> Probe:
-    """What an MP4 holds: codecs, size, frame rate, duration, metadata, moov-first."""
+    """What an MP4 holds: codecs, size, frame rate, duration, metadata, moov-first.
+    UnreadableClip for anything else."""
     boxes = top_level_boxes(data)
     faststart = "moov" in boxes and "mdat" in boxes and boxes.index("moov") < boxes.index("mdat")
-    with av.open(io.BytesIO(data), "r") as container:
-        video = container.streams.video[0]
+    with _reading(data) as (container, video):
         audio = container.streams.audio[0] if container.streams.audio else None
         fps = float(video.average_rate or 0)
-        frames = video.frames or len(list(container.decode(video=0)))
+        frames = video.frames or sum(1 for _ in container.decode(video))
         if video.duration is not None and video.time_base is not None:
             duration = float(video.duration * video.time_base)
         else:
@@ -273,14 +309,16 @@ def probe_mp4(data: bytes) -> Probe:
 
 
 def decode_video(data: bytes) -> np.ndarray:
-    """Every frame as (T, H, W, 3) uint8 RGB."""
-    with av.open(io.BytesIO(data), "r") as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    """Every frame as (T, H, W, 3) uint8 RGB; UnreadableClip if the clip cannot be read."""
+    with _reading(data) as (container, video):
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video)])
 
 
 def decode_audio(data: bytes) -> tuple[np.ndarray, int]:
     """The audio as (channels, samples) float32 and its sample rate."""
-    with av.open(io.BytesIO(data), "r") as container:
+    with _reading(data) as (container, _):
+        if not container.streams.audio:
+            raise UnreadableClip("That clip has no sound in it.")
         stream = container.streams.audio[0]
         chunks = [f.to_ndarray() for f in container.decode(stream)]
         return np.concatenate(chunks, axis=1).astype(np.float32), stream.rate

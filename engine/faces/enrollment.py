@@ -15,7 +15,13 @@ from itertools import combinations
 import numpy as np
 
 from engine.faces.types import Embedding, Face, FaceAnalyzer
-from engine.faces.video import VideoTooLong, VideoUnreadable, sample_frames
+from engine.faces.video import (
+    FrameTooLarge,
+    NoVideoStream,
+    VideoTooLong,
+    VideoUnreadable,
+    sample_frames,
+)
 from engine.request import EngineError
 
 _TRY_AGAIN = "Please record a new clip: face the camera, say the code, turn left, then right."
@@ -28,6 +34,24 @@ class EnrollmentRefused(EngineError):
 class UnreadableVideo(EnrollmentRefused):
     def __init__(self) -> None:
         super().__init__(f"I could not read that video. {_TRY_AGAIN}")
+
+
+class SoundOnly(EnrollmentRefused):
+    def __init__(self) -> None:
+        super().__init__(f"That file has sound but no picture. {_TRY_AGAIN}")
+
+
+class StillPicture(EnrollmentRefused):
+    def __init__(self) -> None:
+        super().__init__(f"That is a still picture, not a video. {_TRY_AGAIN}")
+
+
+class FramesTooLarge(EnrollmentRefused):
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(
+            f"That video's frames are {width:,}x{height:,} pixels; I take up to 4K. "
+            "Please record it with your phone's ordinary camera."
+        )
 
 
 class VideoTooLarge(EnrollmentRefused):
@@ -244,10 +268,16 @@ def _sample(video: bytes, limits: EnrollmentLimits) -> tuple[np.ndarray, float]:
         raise VideoTooLarge(len(video), limits.max_bytes)
     try:
         sampled = sample_frames(video, count=limits.sample_frames, max_seconds=limits.max_seconds)
+    except NoVideoStream as error:
+        raise SoundOnly() from error
     except VideoUnreadable as error:
         raise UnreadableVideo() from error
+    except FrameTooLarge as error:
+        raise FramesTooLarge(error.width, error.height) from error
     except VideoTooLong as error:
         raise ClipTooLong(error.duration_s, limits.max_seconds) from error
+    if len(sampled.frames) < 2 and sampled.duration_s == 0:
+        raise StillPicture()
     if sampled.duration_s < limits.min_seconds:
         raise ClipTooShort(sampled.duration_s, limits.min_seconds)
     return sampled.frames, sampled.duration_s

@@ -3,7 +3,10 @@
 Every frame of an H.264 stream has to be decoded to reach the later ones, but turning a frame
 into an RGB array costs more than decoding it; only the frames nearest the chosen times are
 converted. The length is read from the container first, so a clip that is too long is refused
-before any decoding, and checked again while decoding in case the container lied.
+before any decoding, and checked again while decoding in case the container lied. So is the
+frame size: a header may claim 16000x16000 (a few hundred bytes of upload that would take
+gigabytes and minutes to decode), so FFmpeg is told the largest frame it may allocate, even
+while probing, and a stream that declares more is refused before its first frame.
 """
 
 from __future__ import annotations
@@ -17,6 +20,22 @@ import numpy as np
 
 class VideoUnreadable(Exception):
     """The bytes are not a video PyAV can decode."""
+
+
+# 4096x2304: any phone's 4K (2160x3840 portrait, 4096x2160 DCI) fits, 10 RGB frames ~280 MB.
+MAX_PIXELS = 4096 * 2304
+
+
+class FrameTooLarge(Exception):
+    """The stream declares frames larger than the caller's limit."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(f"the frames are {width}x{height}")
+        self.width, self.height = width, height
+
+
+class NoVideoStream(VideoUnreadable):
+    """A readable file without pictures: sound only, say."""
 
 
 class VideoTooLong(Exception):
@@ -44,17 +63,24 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream) ->
     return None
 
 
-def sample_frames(data: bytes, *, count: int, max_seconds: float) -> SampledVideo:
+def sample_frames(
+    data: bytes, *, count: int, max_seconds: float, max_pixels: int = MAX_PIXELS
+) -> SampledVideo:
     """`count` frames (fewer if the clip has fewer) evenly spread over the clip.
 
     Raises VideoUnreadable for anything PyAV cannot open or decode, VideoTooLong past
-    `max_seconds`.
+    `max_seconds`, FrameTooLarge for frames declared larger than `max_pixels`.
     """
+    # Every decoder FFmpeg opens, the probing ones included, refuses larger frames.
+    options = {"max_pixels": str(max_pixels)}
     try:
-        with av.open(io.BytesIO(data), "r") as container:
+        with av.open(io.BytesIO(data), "r", options=options) as container:
             if not container.streams.video:
-                raise VideoUnreadable("no video stream")
+                raise NoVideoStream("no video stream")
             stream = container.streams.video[0]
+            if stream.width * stream.height > max_pixels:
+                raise FrameTooLarge(stream.width, stream.height)
+            stream.codec_context.options = options
             # Frame-level threads: decoding is the bulk of the work for a long clip.
             stream.thread_type = "AUTO"
             duration = _duration(container, stream)
