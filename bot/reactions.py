@@ -104,6 +104,13 @@ async def _clip_at(session: AsyncSession, message: MessageRef) -> Clip | None:
 
 
 async def _user(session: AsyncSession, person: ChatUser) -> User:
+    """The reactor's row. A platform that names only the id (Discord's removals) leaves the
+    name on record as it is."""
+    if not person.display_name:
+        known = await feed_rows.user_by_platform_id(session, person.platform, person.user_id)
+        if known is not None:
+            return known
+        person = ChatUser(person.platform, person.user_id, person.user_id, person.username)
     return await upsert_user(
         session,
         platform=person.platform,

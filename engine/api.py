@@ -64,18 +64,21 @@ PRESET_NAMES: tuple[str, ...] = (STRICT, STANDARD, ADULT)
 # exceeds it. Sexual content involving minors and realistic likeness of real people are refused
 # in every preset. The prompt thresholds were chosen from cross-validation on the shipped training
 # data (`python -m engine.moderation.train --cv`) and are measured on the separate evaluation set
-# with `bench/moderation.py`.
+# with `bench/moderation.py`. NudeNet sees exposed breasts in harmless round cartoon shapes at
+# 0.3-0.4 (and up to 0.8 for a sketch frog's eyes: the sketch engine skips the check), so the
+# nudity thresholds sit above 0.5 (how it scores real nudity was not measured here: the project
+# ships no such pictures).
 ALLOWED = 1.0
 PRESETS: dict[str, dict[str, float]] = {
     STRICT: {
         **dict.fromkeys(CATEGORIES, 0.6),
         SEXUAL_MINORS: 0.5,
-        NUDITY: 0.3,
+        NUDITY: 0.55,
     },
     STANDARD: {
         **dict.fromkeys(CATEGORIES, 0.7),
         SEXUAL_MINORS: 0.5,
-        NUDITY: 0.45,
+        NUDITY: 0.65,
     },
     ADULT: {
         **dict.fromkeys(CATEGORIES, 0.7),

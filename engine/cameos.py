@@ -174,10 +174,11 @@ def _decode(crops: tuple[bytes, ...]) -> tuple[np.ndarray, ...]:
 
 
 class Blocked(EngineError):
-    """The frames show an enrolled face whose owner did not consent."""
+    """An output check blocked the clip: by default, the frames show an enrolled face whose
+    owner did not consent (engine.moderation.nudity blocks with its own sentence)."""
 
-    def __init__(self) -> None:
-        super().__init__(BLOCKED)
+    def __init__(self, message: str = BLOCKED) -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

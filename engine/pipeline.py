@@ -14,6 +14,7 @@ from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
 from engine.cameos import Blocked, OutputVerdict, Screen, SwapTool, place_cameos
 from engine.encode import encode_mp4
+from engine.moderation.nudity import NudityScreen
 from engine.provenance.fingerprint import fingerprint_frames
 from engine.request import (
     BadRequest,
@@ -142,12 +143,14 @@ def generate(
     swap: SwapTool | None = None,
     screen: Screen | None = None,
     verdicts: list[OutputVerdict] | None = None,
+    nudity: NudityScreen | None = None,
 ) -> EncodedClip:
     """Render, score, watermark and encode one clip. `voice` is CLIPCREW_TTS_VOICE: a Piper
     voice model file speaks the dialogue; otherwise espeak-ng does. `swap` (CLIPCREW_SWAPPER_MODEL)
     puts cameo faces into model-made frames; the sketch engine composites them without it.
     `screen` is the output check: its verdict is appended to `verdicts`, and a clip it blocks
-    raises Blocked before anything is encoded.
+    raises Blocked before anything is encoded. `nudity` is the nudity check beside it: it raises
+    NudityBlocked (a Blocked) for a clip over the chat's threshold.
 
     Raises BadRequest for a request it refuses, Cancelled if `on_progress` raised it,
     ClipTooLarge if the clip cannot fit `target_bytes`, and EngineError for other failures.
@@ -179,6 +182,9 @@ def generate(
             verdicts.append(verdict)
         if verdict.blocked:
             raise Blocked()
+    # ... and no nudity above the chat policy's threshold
+    if nudity is not None:
+        nudity(frames)
 
     # 6. Watermark and provenance: the moving label, the metadata, and the fingerprint of
     # exactly what is encoded (the C2PA manifest is signed by the worker once the clip has its

@@ -63,6 +63,17 @@ class RenderRequest:
     frames: int | None = None
     steps: int | None = None
     cameos: tuple[CameoRef, ...] = ()
+    # The chat policy's limit for the nudity check on the finished frames (a score above it
+    # blocks the clip); None is the strict preset's. ALLOWED (1.0) skips the check.
+    nudity_threshold: float | None = None
+
+    @property
+    def nudity_limit(self) -> float:
+        from engine.api import DEFAULT_NUDITY_THRESHOLD
+
+        if self.nudity_threshold is None:
+            return DEFAULT_NUDITY_THRESHOLD
+        return self.nudity_threshold
 
     @property
     def model_prompt(self) -> str:

@@ -112,6 +112,11 @@ async def set_anonymous_counts(session: AsyncSession, clip_id: int, counts: dict
     await session.flush()
 
 
+async def user_by_platform_id(session: AsyncSession, platform: str, user_id: str) -> User | None:
+    query = select(User).where(User.platform == platform, User.platform_user_id == user_id)
+    return (await session.exec(query)).first()
+
+
 async def reaction_total(session: AsyncSession, clip_id: int) -> int:
     total = await session.exec(
         select(func.coalesce(func.sum(Reaction.count), 0)).where(Reaction.clip_id == clip_id)

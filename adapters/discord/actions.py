@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.port import PLATFORM, DiscordPort
-from adapters.discord.views import RemixModal, signed_payloads
+from adapters.discord.views import RemixModal, note_view, signed_payloads
 from bot.callbacks import BadButton, Button, sign, verify
 from bot.commands import (
     AnswerConsent,
@@ -25,6 +25,7 @@ from bot.commands import (
     Reroll,
     SelfieUpload,
 )
+from bot.feed_commands import FeedPage, RemixByNumber, ShowFeed, ToggleLike
 from bot.ports import ChatPort
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -173,6 +174,25 @@ class Actions:
         request = await self.port.begin(interaction, chat, ephemeral=True)
         await self.core.handle(Help(author=user_of(interaction), chat=chat, message=request))
 
+    async def feed(self, interaction: discord.Interaction, show: str) -> None:
+        """`/feed [show]`: answered in the channel, with paging buttons."""
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat)
+        show, _ = await user_mentions(show, interaction.client)
+        await self.core.handle(
+            ShowFeed(args=show, author=user_of(interaction), chat=chat, message=request)
+        )
+
+    async def remix_number(self, interaction: discord.Interaction, clip: int, change: str) -> None:
+        """`/remix clip:12 change:make it rain`."""
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat)
+        await self.core.handle(
+            RemixByNumber(
+                args=f"{clip} {change}", author=user_of(interaction), chat=chat, message=request
+            )
+        )
+
     async def coming_soon(self, interaction: discord.Interaction, what: str) -> None:
         text = COMING_SOON.format(what=what, command=self.command)
         await interaction.response.send_message(text, ephemeral=True)
@@ -212,6 +232,13 @@ class Actions:
                     message=request,
                 )
             )
+        elif button.action == "feed":
+            await self._turn_page(interaction, button.target_id)
+        elif button.action == "like":
+            liked = await self.core.handle(
+                ToggleLike(user_of(interaction), chat_of(interaction), button.clip_id)
+            )
+            await interaction.response.send_message(liked.text, ephemeral=True)
         else:
             await self._delete(interaction, button.clip_id)
 
@@ -232,6 +259,13 @@ class Actions:
                 message=request,
             )
         )
+
+    async def _turn_page(self, interaction: discord.Interaction, cursor: int) -> None:
+        """A /feed paging button: the page is shown in place of the pressed message."""
+        chat = chat_of(interaction)
+        note = await self.core.handle(FeedPage(cursor, user_of(interaction), chat))
+        view = note_view(note, chat_id=chat.chat_id, secret=self.secret) if note.choices else None
+        await interaction.response.edit_message(content=note.text, view=view)
 
     async def _open_remix(self, interaction: discord.Interaction, clip_id: int) -> None:
         payload = sign(

@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def intents() -> discord.Intents:
-    # Guilds only: enough to know the channels interactions come from.
-    return discord.Intents(guilds=True)
+    # Guilds: enough to know the channels interactions come from. Reactions (not privileged):
+    # the feed counts them on the clips.
+    return discord.Intents(guilds=True, reactions=True)
 
 
 class ClipcrewClient(discord.Client):

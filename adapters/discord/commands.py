@@ -59,12 +59,24 @@ def build_commands(
         await actions.cameo(interaction, action, video)
 
     @app_commands.command(name="feed")
-    async def feed(interaction: Interaction) -> None:
-        """Browse the latest clips (coming soon)."""
-        await actions.coming_soon(interaction, "Feeds")
+    @app_commands.describe(
+        show="Empty: this week's hot clips. Or: new, top, @someone, or #12 for a clip's remixes"
+    )
+    async def feed(interaction: Interaction, show: str | None = None) -> None:
+        """This channel's clips, ranked by reactions and remixes, with a link to its feed page."""
+        await actions.feed(interaction, show or "")
+
+    @app_commands.command(name="remix")
+    @app_commands.describe(clip="The clip's number (#12 in /feed)", change="What should change")
+    async def remix(
+        interaction: Interaction, clip: app_commands.Range[int, 1, MAX_SEED], change: str
+    ) -> None:
+        """Remix a clip of this channel by its number."""
+        await actions.remix_number(interaction, clip, change)
+
 
     @app_commands.context_menu(name="Remix clip")
     async def remix_clip(interaction: Interaction, message: Message) -> None:
         await actions.remix_from_message(interaction, message)
 
-    return [generate, help_, cameo, feed, remix_clip]
+    return [generate, help_, cameo, feed, remix, remix_clip]

@@ -35,6 +35,9 @@ _LOOKS = {
     "approve": ("Approve", None, discord.ButtonStyle.success),
     "always": ("Always allow", None, discord.ButtonStyle.primary),
     "deny": ("Deny", None, discord.ButtonStyle.danger),
+    # The feed: paging buttons under /feed (labelled by the core), and ❤️ where it is shown.
+    "feed": ("More", None, discord.ButtonStyle.secondary),
+    "like": ("Like", "❤️", discord.ButtonStyle.secondary),
 }
 ACTIONS: tuple[Action, ...] = ("remix", "reroll", "delete")
 

@@ -29,10 +29,13 @@ from adapters.local.frames import (
     parse_frame,
 )
 from adapters.local.people import People, Person
+from adapters.local.port import notice_data
 from adapters.local.room import Author, Frame, Listener, Room, RoomMessage
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
+from bot.feed_commands import FeedPage, ToggleLike
 from bot.ports import ChatPort
+from bot.replies import Note
 from bot.text_commands import parse_command
 from bot.types import ChatUser, MessageRef
 
@@ -214,7 +217,11 @@ class Session:
             self.outbox.send(toast_frame(REMIX_HINT.format(command=self.context.command)))
             return
         reply = await self._handle(command)
-        if reply is not None:
+        if isinstance(command, FeedPage) and isinstance(reply, Note):
+            # A /feed page turned: shown in place of the pressed message, for everyone.
+            data = notice_data(reply, chat_id=chat.chat_id, secret=self.context.secret)
+            self._feed(press.panel).update(press.message_id, text=reply.text, data=data)
+        elif reply is not None:
             self.outbox.send(toast_frame(str(reply.text)))
 
     async def _handle(self, command: Command) -> Any:
@@ -268,6 +275,10 @@ def pressed(button: Button, user: ChatUser, message: MessageRef) -> Command | No
         return DeleteClip(user, chat, button.clip_id, message)
     if button.action == "reroll":
         return Reroll(user, chat, button.clip_id, message)
+    if button.action == "like":
+        return ToggleLike(user, chat, button.clip_id, message)
+    if button.action == "feed":
+        return FeedPage(button.target_id, user, chat, message)
     return None
 
 

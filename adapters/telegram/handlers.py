@@ -18,11 +18,13 @@ from telegram import (
     User,
 )
 from telegram.constants import CallbackQueryLimit, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 from telegram.helpers import mention_html
@@ -35,6 +37,8 @@ from adapters.telegram.convert import (
     message_ref,
     remix_target,
 )
+from adapters.telegram.port import TelegramPort
+from adapters.telegram.reactions import counted, reacted
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import (
     AnswerConsent,
@@ -46,6 +50,7 @@ from bot.commands import (
     SelfieUpload,
     Unknown,
 )
+from bot.feed_commands import FeedPage, React, ReactionCounts, ShowFeed, ToggleLike
 from bot.ports import ChatPort
 from bot.text_commands import parse_command
 from bot.types import ChatUser
@@ -57,9 +62,7 @@ log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT_S = 120.0
 
 # Entry points that later issues fill; until then they say so rather than pretend.
-COMING_SOON = {
-    "feed": "🚧 /feed is coming soon: a feed of the latest clips from your chats.",
-}
+COMING_SOON: dict[str, str] = {}
 
 
 class Core(Protocol):
@@ -75,6 +78,8 @@ class Handlers:
     core: Core
     secret: bytes
     command: str
+    # Renders the feed's pages in place of a pressed one, and knows whether reactions arrive.
+    port: TelegramPort | None = None
     known: KnownUsers = field(default_factory=KnownUsers)
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -91,6 +96,7 @@ class Handlers:
             MessageHandler(only_messages & filters.ChatType.PRIVATE & videos, self.on_video)
         )
         application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(MessageReactionHandler(self.on_reaction))
         application.add_error_handler(self.on_error)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,6 +119,10 @@ class Handlers:
         if isinstance(command, Unknown) and command.name in COMING_SOON:
             await message.reply_text(COMING_SOON[command.name])
             return
+        if isinstance(command, ShowFeed) and self.port is not None:
+            # The answer tells a chat where reactions cannot reach the bot how to fix that.
+            arrive = await self.port.reactions_arrive(command.chat)
+            command = replace(command, reactions_off=not arrive)
         if isinstance(command, Generate):
             command = self._as_remix(command, replied, context.bot.id) or command
             command = _with_mentions(command, self.known.mentions(message))
@@ -178,9 +188,35 @@ class Handlers:
         elif button.action == "reroll":
             await query.answer("🎲 Rerolling…")
             await self.core.handle(Reroll(author, chat, button.clip_id, clip_message))
+        elif button.action == "like":
+            liked = await self.core.handle(ToggleLike(author, chat, button.clip_id, clip_message))
+            await query.answer(liked.text)
+        elif button.action == "feed":
+            await self._turn_page(query, FeedPage(button.target_id, author, chat, clip_message))
         else:
             await query.answer()
             await self._ask_for_remix(query.message, query.from_user, button.clip_id)
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Reactions on a message (only a chat admin bot gets them); the core counts those on
+        its clips."""
+        command: React | ReactionCounts | None = None
+        if update.message_reaction is not None:
+            command = reacted(update.message_reaction)
+        elif update.message_reaction_count is not None:
+            command = counted(update.message_reaction_count)
+        if command is not None:
+            await self.core.handle(command)
+
+    async def _turn_page(self, query: CallbackQuery, page: FeedPage) -> None:
+        """A /feed paging button: the answer is shown in place of the pressed message."""
+        note = await self.core.handle(page)
+        await query.answer()
+        markup = self.port.choices(page.chat.chat_id, note) if self.port is not None else None
+        try:
+            await query.edit_message_text(note.text, reply_markup=markup)
+        except BadRequest as error:  # the same page again: nothing changed
+            log.info("telegram: feed page unchanged", extra={"reason": error.message})
 
     async def _answer_consent(self, query: CallbackQuery, button: Button) -> None:
         """Approve once / Always allow / Deny under a consent request. Whoever pressed is the

@@ -13,8 +13,8 @@ from telegram import (
     InputFile,
     ReplyParameters,
 )
-from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError
+from telegram.constants import ChatMemberStatus, MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from adapters.telegram.convert import PLATFORM, message_ref
 from bot.callbacks import Action, Button, sign
@@ -34,6 +34,9 @@ MAX_TRACKED_CHATS = 10_000
 UPLOAD_TIMEOUT_S = 120.0
 # What Telegram answers (400) for a private chat that does not exist for the bot.
 _NO_SUCH_CHAT = re.compile(r"chat not found|user not found|peer_id_invalid", re.IGNORECASE)
+# Whether the bot is a chat admin (so reactions reach it) is asked again after this long.
+ADMIN_CHECK_TTL_S = 300.0
+LIKE_LABEL = "❤️"
 BUTTONS: tuple[tuple[str, Action], ...] = (
     ("🎨 Remix", "remix"),
     ("🎲 Reroll", "reroll"),
@@ -56,6 +59,8 @@ class TelegramPort:
         # The core throttles edits per job; two jobs in one chat would still edit twice as
         # often, so progress edits are also spaced per chat (monotonic time of the last one).
         self._last_edit: dict[str, float] = {}
+        # Per chat: (whether reactions reach the bot there, monotonic time when asked).
+        self._admin: dict[str, tuple[bool, float]] = {}
 
     async def post(
         self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
@@ -128,7 +133,9 @@ class TelegramPort:
                 height=clip.height,
                 duration=max(1, round(clip.duration_s)),
                 caption=clip.text[: MessageLimit.CAPTION_LENGTH],
-                reply_markup=self.keyboard(chat, clip.clip_id),
+                reply_markup=self.keyboard(
+                    chat, clip.clip_id, like=not await self.reactions_arrive(chat)
+                ),
                 reply_parameters=_in_reply_to(reply_to),
                 write_timeout=UPLOAD_TIMEOUT_S,
             )
@@ -139,8 +146,10 @@ class TelegramPort:
             raise
         return MessageRef(chat, str(sent.message_id))
 
-    def keyboard(self, chat: ChatRef, clip_id: int) -> InlineKeyboardMarkup:
-        """Remix / Reroll / Delete; the payloads are signed for this chat (bot.callbacks)."""
+    def keyboard(self, chat: ChatRef, clip_id: int, *, like: bool = False) -> InlineKeyboardMarkup:
+        """Remix / Reroll / Delete, and ❤️ where reactions do not reach the bot; the payloads
+        are signed for this chat (bot.callbacks)."""
+        buttons: tuple[tuple[str, Action], ...] = ((LIKE_LABEL, "like"),) if like else ()
         return InlineKeyboardMarkup(
             [
                 [
@@ -150,10 +159,28 @@ class TelegramPort:
                             Button(action, clip_id), chat_id=chat.chat_id, secret=self.secret
                         ),
                     )
-                    for label, action in BUTTONS
+                    for label, action in buttons + BUTTONS
                 ]
             ]
         )
+
+    async def reactions_arrive(self, chat: ChatRef) -> bool:
+        """Telegram sends reactions only to a bot that is an admin of the chat (getChatMember
+        says; asked again every few minutes, since admins come and go)."""
+        known = self._admin.get(chat.chat_id)
+        now = time.monotonic()
+        if known is not None and now - known[1] < ADMIN_CHECK_TTL_S:
+            return known[0]
+        try:
+            member = await self.bot.get_chat_member(chat_id=int(chat.chat_id), user_id=self.bot.id)
+            admin = member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        except TelegramError as error:
+            log.info(
+                "telegram: could not tell whether the bot is admin", extra={"reason": str(error)}
+            )
+            admin = False
+        self._admin[chat.chat_id] = (admin, now)
+        return admin
 
     def choices(self, chat_id: str, reply: Notice) -> InlineKeyboardMarkup | None:
         """A Note's choices as buttons, one per row (labels such as "Always allow @someone"

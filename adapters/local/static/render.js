@@ -24,7 +24,7 @@ export function renderMessage(message, { me, onReply, onPress }) {
   if (message.author.id === me) article.classList.add("mine");
   article.append(renderMeta(message));
   if (message.quote) article.append(renderQuote(message.quote));
-  if (message.kind === "clip") article.append(...renderClip(message, onReply));
+  if (message.kind === "clip") article.append(...renderClip(message, onReply, onPress));
   else if (message.kind === "notice") article.append(renderNotice(message, onPress));
   else article.append(el("p", "text", message.text));
   return article;
@@ -62,7 +62,7 @@ function renderNotice(message, onPress) {
   } else if (data.kind === "usage") {
     box.append(el("pre", "usage", message.text));
   } else {
-    box.append(el("p", "text", message.text));
+    box.append(linked(el("p", "text"), message.text));
   }
   if (data.kind === "note" && data.choices?.length && onPress) box.append(renderChoices(message, onPress));
   return box;
@@ -103,7 +103,24 @@ function renderBar(data, text) {
   return wrap;
 }
 
-function renderClip(message, onReply) {
+/** Text into `node`, with http(s) addresses (a /feed answer's links) as links: each piece goes
+ * in as a text node or an href, never as markup. */
+function linked(node, text) {
+  let last = 0;
+  for (const match of text.matchAll(/https?:\/\/[^\s<>"]+/g)) {
+    node.append(document.createTextNode(text.slice(last, match.index)));
+    const link = el("a", "link", match[0]);
+    link.href = match[0];
+    link.target = "_blank";
+    link.rel = "noopener";
+    node.append(link);
+    last = match.index + match[0].length;
+  }
+  node.append(document.createTextNode(text.slice(last)));
+  return node;
+}
+
+function renderClip(message, onReply, onPress) {
   const data = message.data;
   const figure = el("figure", "clip");
   const video = document.createElement("video");
@@ -126,6 +143,14 @@ function renderClip(message, onReply) {
   open.href = data.url;
   open.target = "_blank";
   open.rel = "noopener";
+  if (data.like && onPress) {
+    // The local chat has no reactions of its own: ❤️ counts instead, once per person.
+    const like = el("button", "like", "❤️");
+    like.type = "button";
+    like.setAttribute("aria-label", `Like clip #${data.clip_id} (press again to take it back)`);
+    like.addEventListener("click", () => onPress(message, data.like));
+    actions.append(like);
+  }
   actions.append(reply, el("span", "clip-info", `${data.duration_s.toFixed(1)} s · ${data.width}×${data.height}`), open);
   return [figure, actions];
 }

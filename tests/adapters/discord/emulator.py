@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.adapters.discord import payloads as p
+from tests.adapters.discord.emulator_reactions import ReactionEvents
 from tests.adapters.discord.payloads import Json
 from tests.adapters.discord.routes import add_routes, reply
 
@@ -42,7 +43,7 @@ class Event:
     detail: Any = None
 
 
-class Emulator:
+class Emulator(ReactionEvents):
     def __init__(self, *, upload_limit: int = 10 * 1024 * 1024) -> None:
         self.upload_limit = upload_limit
         # What interactions report as attachment_size_limit; the enforced limit when None.
@@ -161,6 +162,7 @@ class Emulator:
         await self._socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
 
     async def interact(self, interaction: Json) -> Json:
+        self.remember_press(interaction)
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.adapters.telegram.emulator_reactions import Reactions
+
 Json = dict[str, Any]
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
@@ -69,18 +71,22 @@ class Call:
     result: Any = None
 
 
-class BotApi:
+class BotApi(Reactions):
     def __init__(self) -> None:
+        Reactions.__init__(self)
         self.calls: list[Call] = []
         self.updates: list[Json] = []
         # While set, getUpdates answers at once: a bot that is stopping isn't kept waiting.
         self.draining = False
         self._failures: dict[str, list[tuple[int, Json]]] = {}
-        self.users: dict[int, Json] = {u["id"]: u for u in (ADA, BOB, CAROL)}
+        # The bot is a user too: getChatMember answers for it.
+        self.users: dict[int, Json] = {u["id"]: u for u in (BOT, ADA, BOB, CAROL)}
         # Users who opened a private chat with the bot (and have not blocked it since).
         self.started: set[int] = set()
         self.blocked: set[int] = set()
         self.files: dict[str, StoredFile] = {}
+        # (chat id, user id) -> "creator" or "administrator"; everyone else is a "member".
+        self.roles: dict[tuple[int, int], str] = {}
         self._messages: dict[tuple[int, int], Json] = {}
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -129,6 +135,8 @@ class BotApi:
             status, body = failures.pop(0)
             await self._record(Call(method, params, files, status))
             return web.json_response(body, status=status)
+        if method in ("getUpdates", "setWebhook"):
+            self.remember_allowed(params)
         if method == "getUpdates":
             await self._record(Call(method, params, files))
             return _ok(await self._get_updates(params))
@@ -198,6 +206,24 @@ class BotApi:
         else:
             message.pop("reply_markup", None)
         return message
+
+    def _get_chat_member(self, params: Json) -> Json:
+        """Like Telegram: creator, administrator (with its rights) or plain member."""
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        user = self.users.get(user_id)
+        if user is None:
+            raise ApiError(400, "Bad Request: user not found")
+        status = self.roles.get((chat_id, user_id), "member")
+        member: Json = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = ("manage_chat", "delete_messages", "manage_video_chats", "restrict_members")
+            rights += ("promote_members", "change_info", "invite_users", "post_stories")
+            rights += ("edit_stories", "delete_stories")
+            member |= {"can_be_edited": False, "is_anonymous": False}
+            member |= {f"can_{right}": True for right in rights}
+        return member
 
     def _get_file(self, params: Json) -> Json:
         stored = self.files.get(params["file_id"])
@@ -313,6 +339,9 @@ class BotApi:
         await self.push({"callback_query": query})
 
     async def push(self, update: Json) -> None:
+        if not self.deliverable(update):  # Telegram would never send it (see Reactions)
+            self.withheld.append(update)
+            return
         self.updates.append({"update_id": next(self._update_ids), **update})
         async with self._changed:
             self._changed.notify_all()
