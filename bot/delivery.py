@@ -31,6 +31,10 @@ SHRINK = 0.8
 # A refit is a decode and an encode of a few seconds of video.
 FIT_TIMEOUT_S = 120.0
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
+NOT_POSTED = (
+    "Your clip is ready, but {} kept refusing it for several minutes, so I stopped trying. "
+    "Please ask again a little later."
+)
 
 
 @dataclass
@@ -39,12 +43,15 @@ class ProgressThrottle:
 
     last: dict[str, tuple[int, float]] = field(default_factory=dict)
 
-    def should_edit(self, job_id: str, percent: int, min_interval_s: float) -> bool:
+    def should_edit(
+        self, job_id: str, percent: int, min_interval_s: float, *, min_step: int | None = None
+    ) -> bool:
         previous = self.last.get(job_id)
         now = time.monotonic()
+        step = MIN_PERCENT_STEP if min_step is None else min_step
         if previous is not None:
             last_percent, last_time = previous
-            if percent < last_percent + MIN_PERCENT_STEP or now - last_time < min_interval_s:
+            if percent < last_percent + step or now - last_time < min_interval_s:
                 return False
         self.last[job_id] = (percent, now)
         return True
@@ -83,15 +90,32 @@ def chat_ref(chat: Chat) -> ChatRef:
 
 
 async def show_progress(
-    port: ChatPort, route: Route, event: JobEvent, throttle: ProgressThrottle
-) -> None:
+    port: ChatPort,
+    route: Route,
+    event: JobEvent,
+    throttle: ProgressThrottle,
+    *,
+    eta_s: float | None = None,
+    preview: bytes | None = None,
+) -> MessageRef | None:
+    """Edit the status message to the bar (with the time left and the preview frame, if any),
+    at the platform's rate. Returns the message that shows the status now when the platform
+    had to replace it (a text message cannot become a photo on Telegram), else None."""
     status = route.status
     if status is None or not port.capabilities.edits:
-        return
+        return None
     percent = max(0, min(99, int(event.fraction * 100)))
-    if throttle.should_edit(event.job_id, percent, port.capabilities.min_edit_interval_s):
+    # A new preview frame is worth an edit on its own (the platform's interval still holds).
+    step = 0 if preview is not None else None
+    interval = port.capabilities.min_edit_interval_s
+    if throttle.should_edit(event.job_id, percent, interval, min_step=step):
         stage = event.stage or ("starting" if event.kind == "started" else "working")
-        await port.edit(status, Progress(job_id=event.job_id, percent=percent, stage=stage))
+        progress = Progress(
+            job_id=event.job_id, percent=percent, stage=stage, eta_s=eta_s, preview=preview
+        )
+        moved = await port.edit(status, progress)
+        return moved if moved is not None and moved != status else None
+    return None
 
 
 async def show(port: ChatPort, route: Route, reply: Notice) -> None:
@@ -218,9 +242,7 @@ def unsure_note(clip_id: int) -> str:
     )
 
 
-async def repost(
-    deps: Deps, books: Bookkeeping, port: ChatPort, route: Route, clip: Clip
-) -> bool:
+async def repost(deps: Deps, books: Bookkeeping, port: ChatPort, route: Route, clip: Clip) -> bool:
     """Post a clip whose earlier upload is unknown, because someone asked; False when it is
     not such a clip (posted for sure, or never claimed)."""
     assert clip.id is not None

@@ -17,6 +17,7 @@ from bot.errors import EngineUnavailable, TooManyJobs
 from bot.policy import ChatRules
 from bot.prompt import ParsedPrompt, extract_dialogue
 from bot.types import ChatRef, ChatUser, MessageRef
+from engine.queue import QueueUnavailable
 from storage import guardrails
 from storage import jobs as job_rows
 from storage.models import Clip, JobState, utcnow
@@ -86,7 +87,11 @@ async def record_jobs(deps: Deps, requests: list[JobRequest]) -> list[Recorded |
             over = book.take(author_id, chat_id, request.rules.budget)
             if over is not None:
                 await guardrails.audit(
-                    session, chat_id=chat_id, actor_id=author_id, action="refused", category="budget"
+                    session,
+                    chat_id=chat_id,
+                    actor_id=author_id,
+                    action="refused",
+                    category="budget",
                 )
                 results.append(over)
                 continue
@@ -160,10 +165,17 @@ async def remember_statuses(
     return [None] * len(statuses)
 
 
-async def enqueue(deps: Deps, job_id: str) -> None:
-    """Hand the job to the queue; if the queue is down, the job ends failed, not forgotten."""
+async def enqueue(deps: Deps, job_id: str) -> bool:
+    """Hand the job to the queue. False when the queue is unreachable (Redis restarting): the
+    job stays queued in storage and is handed over once the queue is back
+    (`Core.run_requeue`), so the person's clip is late, not lost. Any other failure ends the
+    job failed, not forgotten."""
     try:
         await deps.queue.enqueue(job_id)
+        return True
+    except QueueUnavailable:
+        log.warning("queue unreachable; the job waits in storage", extra={"job_id": job_id})
+        return False
     except Exception as exc:
         log.exception("enqueue failed", extra={"job_id": job_id})
         error = EngineUnavailable()

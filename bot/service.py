@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
-from bot import admin, approvals, cameos, delivery, moderation
+from bot import admin, approvals, cameos, delivery, moderation, queue_view
 from bot.admin_commands import AdminCommand, CancelJob
 from bot.cancel import cancel_job
 from bot.commands import (
@@ -35,7 +35,8 @@ from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_st
 from bot.ports import CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
 from bot.remix import parent_by_id, parent_from_reply
-from bot.replies import Note, Queued, Refused, Reply, Usage
+from bot.replies import Failed, Note, Queued, Refused, Reply, Usage
+from bot.retries import PostRetries
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
 from storage import cameos as cameo_rows
@@ -47,8 +48,9 @@ from storage.models import Clip
 log = logging.getLogger(__name__)
 
 # How often a failed clip post is tried again before the event is given up (seconds between).
-POST_RETRY_DELAYS = (1.0, 5.0, 30.0)
 CHANNEL_RETRY_S = 1.0
+# How often queued jobs are handed to the queue again (after Redis was unreachable).
+REQUEUE_S = 10.0
 MAX_KEPT_ROUTES = 10_000
 # How often unanswered cameo requests are looked for; expiry is minutes, so a minute is close.
 EXPIRY_SWEEP_S = 60.0
@@ -80,6 +82,7 @@ class Core:
         self._ports: dict[str, ChatPort] = {}
         self._throttle = delivery.ProgressThrottle()
         self._books = delivery.Bookkeeping.over(deps)
+        self._retries = PostRetries(handle=self.on_event, give_up=self._not_posted)
         self._idle = asyncio.Event()
         self._idle.set()
         # Where each job's replies go, kept from when its command came in (see on_event).
@@ -89,6 +92,12 @@ class Core:
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
         )
+        # Places in line and times (bot.queue_view): new jobs' read together, like records.
+        self._standing: Batcher[str, queue_view.Standing] = Batcher(
+            partial(queue_view.standings, deps)
+        )
+        self._clock = queue_view.RenderClock(deps)
+        self._waiting = queue_view.WaitingMessages(deps, self._ports)
 
     def attach(self, port: ChatPort) -> None:
         self._ports[port.platform] = port
@@ -170,11 +179,13 @@ class Core:
                 recorded.waiting_for, self.deps.config.consent_expiry_minutes
             )
             return Awaiting(note=note, job_id=recorded.job_id)
+        standing = await self._standing(recorded.job_id)
         return Queued(
             job_id=recorded.job_id,
-            position=recorded.position,
+            position=standing.position,
             prompt=recorded.prompt,
             remix_of=recorded.parent_clip_id,
+            eta_s=standing.eta_s,
         )
 
     async def _request(self, command: Generate | Remix | Reroll) -> JobRequest:
@@ -249,6 +260,7 @@ class Core:
         try:
             status = await port.post(command.chat, queued, reply_to=command.message)
             await self._remember((queued.job_id, status))
+            self._waiting.posted(queued.job_id, queued.text)
             self._keep_route(
                 delivery.Route(
                     job_id=queued.job_id,
@@ -339,6 +351,23 @@ class Core:
         after = timedelta(minutes=self.deps.config.consent_expiry_minutes)
         return await approvals.expire(self.deps, self._ports, after=after)
 
+    async def run_requeue(self, every_s: float = REQUEUE_S) -> None:
+        """Hand queued jobs to the queue again until cancelled: a job whose enqueue failed
+        (Redis restarting) waits in storage and goes out once the queue answers. The queue
+        ignores ids it holds already, so the others cost one cheap call each."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                async with self.deps.db.session() as session:
+                    job_ids = await job_rows.queued_ids(session)
+                for job_id in job_ids:
+                    if await self.deps.queue.enqueue(job_id):
+                        log.info("queued job handed over", extra={"job_id": job_id})
+            except Exception as error:
+                log.warning(
+                    "handing queued jobs over failed", extra={"error": type(error).__name__}
+                )
+
     async def run_expiry(self, every_s: float = EXPIRY_SWEEP_S) -> None:
         """Sweep for expired cameo requests until cancelled."""
         while True:
@@ -369,7 +398,7 @@ class Core:
                 return
         port = self.port(route.chat.platform)
         if event.kind in ("started", "progress"):
-            await delivery.show_progress(port, route, event, self._throttle)
+            await self._progress(port, route, event)
             return
         if event.kind == "done":
             # Consent is checked once more right before the clip is shown.
@@ -385,7 +414,29 @@ class Core:
         elif event.kind == "failed":
             await delivery.show_failure(port, route, event)
         self._throttle.forget(event.job_id)
+        self._clock.forget(event.job_id)
         self._routes.pop(event.job_id, None)
+        await self._refresh_waiting()
+
+    async def _progress(self, port: ChatPort, route: delivery.Route, event: JobEvent) -> None:
+        """The bar with its stage, time left and preview frame; then, as the queue moved,
+        the waiting messages' places and times."""
+        eta_s = await self._clock.left(event.job_id, event.fraction)
+        preview = await queue_view.preview_of(self.deps, event)
+        moved = await delivery.show_progress(
+            port, route, event, self._throttle, eta_s=eta_s, preview=preview
+        )
+        if moved is not None:
+            self._keep_route(replace(route, status=moved))
+            await self._remember((event.job_id, moved))
+        await self._refresh_waiting(force=event.kind == "started")
+
+    async def _refresh_waiting(self, *, force: bool = False) -> None:
+        try:
+            await self._waiting.refresh(force=force)
+        except Exception:
+            # A place in line is a courtesy; the events must keep flowing.
+            log.exception("could not refresh the waiting messages")
 
     async def _withhold(
         self, port: ChatPort, route: delivery.Route, event: JobEvent, withdrawn: str
@@ -417,6 +468,10 @@ class Core:
             self._idle.clear()
             try:
                 await self._consume_batch(source, batch)
+            except Exception:
+                # An acknowledgement lost to a Redis blip: the event is read again later, and
+                # handling it twice shows nothing twice.
+                log.exception("handling job events failed; carrying on")
             finally:
                 self._idle.set()
 
@@ -430,6 +485,7 @@ class Core:
                 break
         with contextlib.suppress(asyncio.CancelledError):
             await consumer
+        await self._retries.stop()
 
     async def _consume_batch(self, source: EventSource, batch: list[Delivered]) -> None:
         """Jobs are handled side by side (so their bookkeeping is shared), each job's events in
@@ -460,18 +516,25 @@ class Core:
         return len(job_ids)
 
     async def _consume(self, source: EventSource, delivered: Delivered) -> None:
+        if self._retries.holds(delivered):
+            return  # read again while its retries run; they acknowledge it when they end
         event = delivered.event
-        for delay in (*POST_RETRY_DELAYS, None):
-            try:
-                await self.on_event(event)
-                break
-            except NoPort:
-                log.warning("event for a platform not served here", extra={"job_id": event.job_id})
-                break
-            except Exception:
-                if event.kind != "done" or delay is None:
-                    log.exception("event handling failed", extra={"job_id": event.job_id})
-                    break
-                log.warning("posting a clip failed; retrying", extra={"job_id": event.job_id})
-                await asyncio.sleep(delay)
+        try:
+            await self.on_event(event)
+        except NoPort:
+            log.warning("event for a platform not served here", extra={"job_id": event.job_id})
+        except Exception as error:
+            if event.kind == "done":
+                # Tried again on its own, so the other jobs' events go on; acked when it ends.
+                self._retries.start(source, delivered, error)
+                return
+            log.exception("event handling failed", extra={"job_id": event.job_id})
         await source.ack(delivered)
+
+    async def _not_posted(self, event: JobEvent) -> None:
+        """Posting kept failing: tell the person rather than leave them waiting."""
+        route = await delivery.load_route(self.deps, event.job_id)
+        failure = Failed(
+            reason=delivery.NOT_POSTED.format(route.chat.platform), job_id=event.job_id
+        )
+        await delivery.show(self.port(route.chat.platform), route, failure)

@@ -78,6 +78,10 @@ async def start_services(
         blobs = open_blobs(blob_config(settings))
         light = _light_calls(settings, context)
         closers.append(light.close)
+        if context is not None:
+            # Light tasks run here: the prompt check's model loads now (seconds), so the first
+            # prompt is answered within a second.
+            await _warm_up_light()
         deps = Deps(db=db, queue=queue, blobs=blobs, light=light, config=bot_config(settings))
         core = Core(deps)
         services = Services(
@@ -91,9 +95,15 @@ async def start_services(
         services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
         # Cameo requests nobody answered in time are cancelled (and the requester told).
         services._tasks.append(asyncio.create_task(core.run_expiry(), name="consent-expiry"))
+        # Jobs recorded while Redis was unreachable go to the queue once it is back.
+        services._tasks.append(asyncio.create_task(core.run_requeue(), name="requeue"))
         await core.resume()
         if run_worker_here and settings.redis_url is not None:
             services._tasks.append(asyncio.create_task(_arq_worker(settings), name="arq-worker"))
+        elif context is not None:
+            # A job this process was rendering when it stopped is taken up again once its
+            # lease runs out (the arq worker sweeps for itself).
+            services._tasks.append(asyncio.create_task(_sweeper(context, queue), name="leases"))
     except BaseException:
         await _close_all(closers)
         raise
@@ -108,6 +118,20 @@ async def _embedded_worker(
     context = await build_context(worker_config(settings), events=sink, db=db)
     closers.append(lambda: close_context(context))
     return context
+
+
+async def _sweeper(context: WorkerContext, queue: JobQueue) -> None:
+    from engine.lease import run_sweeper
+
+    await run_sweeper(
+        context.db, lambda job_id, attempt: queue.enqueue(job_id, attempt=attempt), context.events
+    )
+
+
+async def _warm_up_light() -> None:
+    from engine.moderation.task import warm_up
+
+    await warm_up()
 
 
 def _light_calls(settings: Settings, context: WorkerContext | None) -> LightCalls:
@@ -148,6 +172,7 @@ async def _start_local_chat(services: Services) -> None:
         port=settings.local_chat_port,
         command=settings.command,
         secret=settings.secret_bytes(),
+        admin=settings.local_admin,
     )
     services._closers.append(runner.cleanup)
     services.local_chat_url = url

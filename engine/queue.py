@@ -40,6 +40,18 @@ class LightCalls(Protocol):
     async def close(self) -> None: ...
 
 
+class QueueError(Exception):
+    """Base of the queue's errors; `str(error)` is readable and never holds a password."""
+
+
+class QueueClosed(QueueError):
+    """The queue was closed; nothing more can be enqueued on it."""
+
+
+class QueueUnavailable(QueueError):
+    """The queue's Redis server could not be reached."""
+
+
 class LightTaskError(Exception):
     """Base of the light tasks' errors; `str(error)` is a sentence a person can read."""
 

@@ -17,7 +17,7 @@ from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from engine.config import RedisConfig
-from engine.queue import JobQueue
+from engine.queue import JobQueue, QueueClosed, QueueError, QueueUnavailable
 
 __all__ = [
     "RUN_JOB",
@@ -41,18 +41,6 @@ logger = logging.getLogger(__name__)
 RUN_JOB = "run_job"
 
 JobFunction = Callable[[str], Awaitable[None]]
-
-
-class QueueError(Exception):
-    """Base of the queue's errors; `str(error)` is readable and never holds a password."""
-
-
-class QueueClosed(QueueError):
-    """The queue was closed; nothing more can be enqueued on it."""
-
-
-class QueueUnavailable(QueueError):
-    """The queue's Redis server could not be reached."""
 
 
 def queue_name(prefix: str) -> str:

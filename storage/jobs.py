@@ -135,6 +135,12 @@ async def in_flight_ids(session: AsyncSession) -> list[str]:
     return list((await session.exec(query)).all())
 
 
+async def queued_ids(session: AsyncSession) -> list[str]:
+    """Jobs waiting for a worker, oldest first."""
+    query = select(Job.id).where(Job.state == JobState.QUEUED).order_by(col(Job.created_at))
+    return list((await session.exec(query)).all())
+
+
 async def in_flight_by_author(session: AsyncSession, author_ids: list[int]) -> dict[int, int]:
     query = (
         select(Job.author_id, func.count())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import discord
 
 from adapters.discord.views import clip_view, note_view
-from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
+from bot.ports import CannotDM, Capabilities, Notice, PlatformBusy, UploadTooLarge
 from bot.replies import Choice, ClipReady, Note, Refused, Usage
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -297,5 +297,10 @@ def _only(author: str | None) -> discord.AllowedMentions:
 
 
 def _raise_if_too_large(error: discord.HTTPException) -> None:
+    """The core's own words for the refusals it acts on: too large (smaller, again) and busy
+    (later, again). discord.py has waited out 429s and retried 5xx itself before this."""
     if error.status == 413 or error.code == 40005:
         raise UploadTooLarge(None) from error
+    if error.status == 429 or error.status >= 500:
+        retry_after = getattr(error, "retry_after", None)
+        raise PlatformBusy(float(retry_after) if retry_after is not None else None) from error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import timedelta
 
 from telegram import (
     Bot,
@@ -14,12 +15,12 @@ from telegram import (
     ReplyParameters,
 )
 from telegram.constants import ChatMemberStatus, MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.convert import PLATFORM, message_ref
 from bot.callbacks import Action, Button, sign
-from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
-from bot.replies import ClipReady, Note, Progress
+from bot.ports import CannotDM, Capabilities, Notice, PlatformBusy, UploadTooLarge
+from bot.replies import Choice, ClipReady, Note, Progress
 from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ class TelegramPort:
             reply_parameters=_in_reply_to(reply_to),
         )
         return MessageRef(chat, str(sent.message_id))
+
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        # Bots cannot read a chat's history (capabilities.finds_clips is off): never found.
+        return None
 
     def link(self, message: MessageRef) -> str | None:
         """Supergroups and channels (ids -100…) have t.me/c links, readable by their members;
@@ -139,11 +144,14 @@ class TelegramPort:
                 reply_parameters=_in_reply_to(reply_to),
                 write_timeout=UPLOAD_TIMEOUT_S,
             )
+        except RetryAfter as error:
+            # Past the rate limiter's own retries: the core tries again, after this long.
+            raise PlatformBusy(_seconds(error.retry_after)) from error
         except NetworkError as error:
             # PTB has no exception class for 413; its message ends with the status code.
             if "(413)" in error.message or "too large" in error.message.lower():
                 raise UploadTooLarge(None) from error
-            raise
+            raise PlatformBusy(None) from error
         return MessageRef(chat, str(sent.message_id))
 
     def keyboard(self, chat: ChatRef, clip_id: int, *, like: bool = False) -> InlineKeyboardMarkup:
@@ -185,7 +193,9 @@ class TelegramPort:
     def choices(self, chat_id: str, reply: Notice) -> InlineKeyboardMarkup | None:
         """A Note's choices as buttons, one per row (labels such as "Always allow @someone"
         would be cut short side by side); each payload is signed for `chat_id`."""
-        if not isinstance(reply, Note) or not reply.choices:
+        # A Note's choices, or a status message's Cancel (Queued and Progress have choices too).
+        choices: tuple[Choice, ...] = getattr(reply, "choices", ())
+        if not choices:
             return None
         return InlineKeyboardMarkup(
             [
@@ -195,7 +205,7 @@ class TelegramPort:
                         callback_data=sign(choice.button, chat_id=chat_id, secret=self.secret),
                     )
                 ]
-                for choice in reply.choices
+                for choice in choices
             ]
         )
 
@@ -217,3 +227,7 @@ def _in_reply_to(message: MessageRef | None) -> ReplyParameters | None:
         return None
     # The command may have been deleted meanwhile; the answer is still worth posting.
     return ReplyParameters(message_id=int(message.message_id), allow_sending_without_reply=True)
+
+
+def _seconds(retry_after: int | float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
