@@ -40,10 +40,11 @@ from bot.retries import PostRetries
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, EventSource, JobEvent
 from storage import cameos as cameo_rows
+from storage import deliveries
 from storage import jobs as job_rows
 from storage.batching import Batcher
 from storage.errors import NotFound
-from storage.models import Clip
+from storage.models import Clip, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 CHANNEL_RETRY_S = 1.0
 # How often queued jobs are handed to the queue again (after Redis was unreachable).
 REQUEUE_S = 10.0
+# A clip finished this long ago without a post had its done event lost; older ones than the
+# window are left alone (a bot started on an old database does not flood the chats).
+UNPOSTED_GRACE = timedelta(seconds=30)
+UNPOSTED_WINDOW = timedelta(hours=1)
 MAX_KEPT_ROUTES = 10_000
 # How often unanswered cameo requests are looked for; expiry is minutes, so a minute is close.
 EXPIRY_SWEEP_S = 60.0
@@ -363,10 +368,25 @@ class Core:
                 for job_id in job_ids:
                     if await self.deps.queue.enqueue(job_id):
                         log.info("queued job handed over", extra={"job_id": job_id})
+                await self._post_unposted()
             except Exception as error:
                 log.warning(
                     "handing queued jobs over failed", extra={"error": type(error).__name__}
                 )
+
+    async def _post_unposted(self) -> None:
+        """Clips whose done event never arrived (lost with a Redis that restarted empty) are
+        posted anyway; the delivery claims keep this from posting anything twice."""
+        now = utcnow()
+        async with self.deps.db.session() as session:
+            missing = await deliveries.unposted(
+                session,
+                finished_after=now - UNPOSTED_WINDOW,
+                finished_before=now - UNPOSTED_GRACE,
+            )
+        for job_id, clip_id in missing:
+            log.warning("clip finished but never posted; posting", extra={"job_id": job_id})
+            await self.on_event(JobEvent(job_id=job_id, kind="done", fraction=1.0, clip_id=clip_id))
 
     async def run_expiry(self, every_s: float = EXPIRY_SWEEP_S) -> None:
         """Sweep for expired cameo requests until cancelled."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlmodel import select
+from sqlalchemy import and_, bindparam, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Clip, Delivery, DeliveryState, utcnow
+from storage.models import Chat, Clip, Delivery, DeliveryState, Job, JobState, utcnow
 
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 
@@ -135,6 +136,35 @@ def _dialect_insert(session: AsyncSession) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(DELIVERIES)
+
+
+async def unposted(
+    session: AsyncSession, *, finished_after: datetime, finished_before: datetime
+) -> list[tuple[str, int]]:
+    """(job id, clip id) of clips finished in that window that were never claimed for posting
+    in their chat: their done event went missing (a Redis that restarted without its data)."""
+    query = (
+        select(Job.id, Clip.id)
+        .join(Clip, col(Clip.job_id) == col(Job.id))
+        .join(Chat, col(Chat.id) == col(Job.chat_id))
+        .outerjoin(
+            Delivery,
+            and_(
+                col(Delivery.clip_id) == col(Clip.id),
+                col(Delivery.platform) == col(Chat.platform),
+                col(Delivery.platform_chat_id) == col(Chat.platform_chat_id),
+            ),
+        )
+        .where(
+            Job.state == JobState.DONE,
+            col(Job.finished_at) > finished_after,
+            col(Job.finished_at) < finished_before,
+            col(Clip.deleted).is_(False),
+            col(Delivery.id).is_(None),
+        )
+    )
+    rows = (await session.exec(query)).all()
+    return [(job_id, clip_id) for job_id, clip_id in rows if clip_id is not None]
 
 
 async def mark_unsure(session: AsyncSession, target: Target) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.ports import CannotDM, Capabilities, Notice, UploadTooLarge
 from bot.replies import ClipReady, Note
 from bot.types import ChatRef, ChatUser, MessageRef
-from engine.queue import MODERATE_TEXT, LightTaskFailed, LightTaskTimeout, Payload
+from engine.queue import MODERATE_TEXT, LightTaskFailed, LightTaskTimeout, Payload, QueueUnavailable
 
 
 @dataclass
@@ -93,10 +93,14 @@ class RecordingPort:
 class RecordingQueue:
     enqueued: list[str] = field(default_factory=list)
     broken: bool = False
+    # Like Redis restarting: enqueue fails the way ArqQueue's does when it can't connect.
+    unreachable: bool = False
 
     async def enqueue(self, job_id: str, *, attempt: int = 0) -> bool:
         if self.broken:
             raise ConnectionError("queue is down")
+        if self.unreachable:
+            raise QueueUnavailable("the job queue at redis is unreachable (ConnectionError)")
         if job_id in self.enqueued:
             return False
         self.enqueued.append(job_id)
