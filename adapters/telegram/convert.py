@@ -58,12 +58,22 @@ class KnownUsers:
         `@username` counts when we know who that is (otherwise the prompt parser still sees
         the name in the text)."""
         found: dict[str, ChatUser] = {}
-        entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
-        for entity, text in entities.items():
+        for entity in message.entities:
             if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
                 user: ChatUser | None = chat_user(entity.user)
+            elif entity.type == MessageEntity.MENTION:
+                user = self._by_name.get(_entity_text(message, entity).lstrip("@").lower())
             else:
-                user = self._by_name.get(text.lstrip("@").lower())
+                continue
             if user is not None:
                 found.setdefault(user.user_id, user)
         return tuple(found.values())
+
+
+def _entity_text(message: Message, entity: MessageEntity) -> str:
+    """The entity's text; "" for one whose UTF-16 offsets cut a character in two, on which
+    PTB's parse_entity raises UnicodeDecodeError (a mention starting inside an emoji did)."""
+    try:
+        return message.parse_entity(entity)
+    except UnicodeDecodeError:
+        return ""
