@@ -11,12 +11,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bot.deps import Deps
+from bot.feed_links import DEFAULT_PUBLIC_URL, FeedLinks
 from bot.ports import ChatPort
 from bot.service import Core
 from clipcrew.config import (
     blob_config,
     bot_config,
     discord_config,
+    feed_config,
     redis_config,
     telegram_config,
     worker_config,
@@ -43,6 +45,8 @@ class Services:
     core: Core
     queue: JobQueue
     local_chat_url: str | None = None
+    # Where the feed pages listen (None: they could not be started).
+    feed_url: str | None = None
     # Stopped in reverse order.
     _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -82,10 +86,24 @@ async def start_services(
             # Light tasks run here: the prompt check's model loads now (seconds), so the first
             # prompt is answered within a second.
             await _warm_up_light()
-        deps = Deps(db=db, queue=queue, blobs=blobs, light=light, config=bot_config(settings))
+        feed_links, feed_url = await _start_feed(settings, db, blobs, closers)
+        deps = Deps(
+            db=db,
+            queue=queue,
+            blobs=blobs,
+            light=light,
+            config=bot_config(settings),
+            feed_links=feed_links,
+        )
         core = Core(deps)
         services = Services(
-            settings=settings, db=db, blobs=blobs, core=core, queue=queue, _closers=closers
+            settings=settings,
+            db=db,
+            blobs=blobs,
+            core=core,
+            queue=queue,
+            feed_url=feed_url,
+            _closers=closers,
         )
         for port in ports:
             core.attach(port)
@@ -108,6 +126,23 @@ async def start_services(
         await _close_all(closers)
         raise
     return services
+
+
+async def _start_feed(
+    settings: Settings, db: Database, blobs: Blobs, closers: list[Callable[[], Awaitable[Any]]]
+) -> tuple[FeedLinks, str | None]:
+    """The feed pages on their own listener. One that cannot listen (the port is taken) leaves
+    the bot running without them, loudly: the chats work, only the links lead nowhere."""
+    from adapters.feed import start_feed
+
+    config = feed_config(settings)
+    try:
+        runner, links, url = await start_feed(config, db, blobs)
+    except OSError as error:
+        log.error("feed pages are off", extra={"reason": str(error)})
+        return FeedLinks(config.secret, config.public_url or DEFAULT_PUBLIC_URL), None
+    closers.append(runner.cleanup)
+    return links, url
 
 
 async def _embedded_worker(

@@ -84,6 +84,8 @@ def _run_forever(settings: Settings, *, worker: bool | None) -> int:
             loop.add_signal_handler(sig, stop.set)
         if services.local_chat_url:
             print(f"clipcrew is up. Open the local chat: {services.local_chat_url}", flush=True)
+        if services.feed_url:
+            print(f"Feed pages (signed links from /feed): {services.feed_url}", flush=True)
         try:
             await stop.wait()
         finally:

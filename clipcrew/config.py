@@ -16,6 +16,7 @@ from storage.blobs import BlobConfig
 if TYPE_CHECKING:
     # Imported where used: a worker process must not load the chat libraries with them.
     from adapters.discord.config import DiscordConfig
+    from adapters.feed.config import FeedConfig
     from adapters.telegram.config import TelegramConfig
 
 
@@ -89,6 +90,20 @@ def bot_config(settings: Settings) -> BotConfig:
         consent_expiry_minutes=settings.consent_expiry_minutes,
         daily_clips_per_person=settings.daily_clips_per_person,
         daily_clips_per_chat=settings.daily_clips_per_chat,
+    )
+
+
+def feed_config(settings: Settings) -> FeedConfig:
+    from adapters.feed.config import FeedConfig
+
+    host, _, port = settings.feed_listen.rpartition(":")
+    return FeedConfig(
+        host=host,
+        port=int(port),
+        public_url=settings.public_url,
+        secret=settings.secret_bytes(),
+        link_ttl_s=settings.feed_link_days * 24 * 3600,
+        command=settings.command,
     )
 
 

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     face_models: Path | None = Field(default=None, validation_alias="CLIPCREW_FACE_MODELS")
     # inswapper_128.onnx: the diffusers engine swaps cameo faces into its frames with it.
     swapper_model: Path | None = Field(default=None, validation_alias="CLIPCREW_SWAPPER_MODEL")
+    # The feed pages: their own listener (never the local chat's), the address their links use
+    # (a reverse proxy's https://…; unset: the listener's own), and how long a link lasts.
+    feed_listen: str = Field(default="127.0.0.1:8766", validation_alias="CLIPCREW_FEED_LISTEN")
+    public_url: str | None = Field(default=None, validation_alias="CLIPCREW_PUBLIC_URL")
+    feed_link_days: int = Field(default=7, ge=1, le=365, validation_alias="CLIPCREW_FEED_LINK_DAYS")
     # How long a cameo owner has to answer a request before the clip is cancelled.
     consent_expiry_minutes: int = Field(
         default=30, ge=1, le=7 * 24 * 60, validation_alias="CLIPCREW_CONSENT_EXPIRY_MINUTES"
@@ -172,6 +177,23 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit():
             raise ValueError("CLIPCREW_LOCAL_CHAT must look like host:port, e.g. 127.0.0.1:8765")
         return value
+
+    @field_validator("feed_listen")
+    @classmethod
+    def _feed_host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("CLIPCREW_FEED_LISTEN must look like host:port, e.g. 127.0.0.1:8766")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("CLIPCREW_PUBLIC_URL must start with https:// (or http://)")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _c2pa_pair(self) -> Settings:

@@ -55,8 +55,9 @@ async def make_clip(db: Database, job: Job, *, blob_key: str = "k") -> Clip:
 
 
 def small_settings(folder: Path, **env: Any) -> Settings:
-    """Settings for a test: its own data folder, tiny quick clips, the local chat on a free
-    port, and nothing taken from the machine's environment or .env unless given here."""
+    """Settings for a test: its own data folder, tiny quick clips, the local chat and the feed
+    pages on free ports, and nothing taken from the machine's environment or .env unless given
+    here."""
     values: dict[str, Any] = {
         "CLIPCREW_DATA_DIR": folder,
         "CLIPCREW_CLIP_WIDTH": 128,
@@ -64,6 +65,7 @@ def small_settings(folder: Path, **env: Any) -> Settings:
         "CLIPCREW_CLIP_SECONDS": 1,
         "CLIPCREW_CLIP_FPS": 12,
         "CLIPCREW_LOCAL_CHAT": "127.0.0.1:0",
+        "CLIPCREW_FEED_LISTEN": "127.0.0.1:0",
         "REDIS_URL": None,
         "DATABASE_URL": None,
     }
