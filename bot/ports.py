@@ -70,8 +70,11 @@ class ChatPort(Protocol):
         """Post a text-like reply; returns the new message."""
         ...
 
-    async def edit(self, message: MessageRef, reply: Notice) -> None:
-        """Replace a message's content (only called when `capabilities.edits`)."""
+    async def edit(self, message: MessageRef, reply: Notice) -> MessageRef | None:
+        """Replace a message's content (only called when `capabilities.edits`), with a
+        Progress's preview frame as its picture where the platform shows one. Returns the new
+        message when the platform had to replace the old one to do it (Telegram cannot turn
+        a text message into a photo), else None."""
         ...
 
     async def delete(self, message: MessageRef) -> None:

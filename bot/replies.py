@@ -3,7 +3,7 @@ can show as is; adapters with richer widgets (progress bars, buttons) render the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.callbacks import Button
 
@@ -11,16 +11,24 @@ from bot.callbacks import Button
 @dataclass(frozen=True)
 class Queued:
     job_id: str
-    # How many jobs are ahead of this one (0: it starts now).
+    # Its place in line (storage.fairness order): 0 starts now, 3 is the third to start.
     position: int
     prompt: str
     remix_of: int | None = None
+    # Seconds until the clip is likely done, from measured durations (None: nothing measured).
+    eta_s: float | None = None
 
     @property
     def text(self) -> str:
-        where = "starting now" if self.position == 0 else f"{self.position} ahead of you"
+        where = "starting now" if self.position == 0 else f"{ordinal(self.position)} in line"
+        if self.eta_s is not None:
+            where += f" · {about(self.eta_s)}"
         what = "Remixing" if self.remix_of else "Queued"
         return f"🎬 {what}: {self.prompt[:80]}{'…' if len(self.prompt) > 80 else ''} ({where})"
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return cancel_choices(self.job_id)
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,50 @@ class Progress:
     job_id: str
     percent: int
     stage: str
+    # Seconds left, from measured durations and the render's own pace (None: no estimate).
+    eta_s: float | None = None
+    # A small JPEG of the picture as it forms (the engine's preview frame), if one came.
+    preview: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         filled = self.percent // 10
-        return f"{'▓' * filled}{'░' * (10 - filled)} {self.percent}% · {self.stage}"
+        left = (
+            f" · {about(self.eta_s)} left" if self.eta_s is not None and self.percent < 100 else ""
+        )
+        return f"{'▓' * filled}{'░' * (10 - filled)} {self.percent}% · {self.stage}{left}"
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return cancel_choices(self.job_id) if self.percent < 100 else ()
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+def about(seconds: float) -> str:
+    """A rough time for people: "about 40 s", "about 2 min", "about 1 h 10 min"."""
+    if seconds < 55:
+        return f"about {max(5, round(seconds / 5) * 5)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def cancel_choices(job_id: str) -> tuple[Choice, ...]:
+    """The Cancel button of a job's status message (the core checks who presses it). Its id is
+    the job id read as a hex number; a job id that is not hex gets none."""
+    try:
+        return (Choice("✖️ Cancel", Button(action="cancel", target_id=int(job_id, 16))),)
+    except ValueError:
+        return ()
 
 
 @dataclass(frozen=True)

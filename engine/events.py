@@ -21,6 +21,9 @@ class JobEvent:
     clip_id: int | None = None
     # For `failed`: a sentence a person can read in the chat. Never a traceback.
     error: str = ""
+    # For `progress`: a small JPEG of the picture as it forms, stored as a blob (the worker
+    # deletes it when the job ends, so a bot reads it while the job runs or not at all).
+    preview_key: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

@@ -63,15 +63,15 @@ def _key(job: Waiting, loads: Loads) -> tuple[int, datetime, int, datetime, date
     chat = loads.chats.get(job.chat, Load())
     return (
         person.running,
-        _plain(person.last_start),
+        plain_utc(person.last_start),
         chat.running,
-        _plain(chat.last_start),
-        _plain(job.created_at),
+        plain_utc(chat.last_start),
+        plain_utc(job.created_at),
         job.job_id,  # a stable order for jobs queued in the same instant
     )
 
 
-def _plain(moment: datetime | None) -> datetime:
+def plain_utc(moment: datetime | None) -> datetime:
     # SQLite hands back naive UTC times, PostgreSQL aware ones: compare them as naive UTC.
     if moment is None:
         return _NEVER

@@ -7,7 +7,6 @@ messages); a note's choices become buttons whose payloads are signed for the cha
 from __future__ import annotations
 
 import base64
-
 import logging
 from dataclasses import asdict
 from urllib.parse import quote

@@ -154,7 +154,7 @@ async def test_queue_position_counts_jobs_ahead(bot: Bot) -> None:
     second = await bot.core.handle(sora("two", who=2))
     assert isinstance(first, Queued) and isinstance(second, Queued)
     assert (first.position, second.position) == (0, 1)
-    assert "1 ahead of you" in second.text
+    assert "(1st in line)" in second.text
 
 
 async def test_cap_on_jobs_in_flight_per_user(bot: Bot) -> None:

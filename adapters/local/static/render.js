@@ -64,7 +64,15 @@ function renderNotice(message, onPress) {
   } else {
     box.append(linked(el("p", "text"), message.text));
   }
-  if (data.kind === "note" && data.choices?.length && onPress) box.append(renderChoices(message, onPress));
+  if (data.kind === "progress" && data.preview) {
+    // The picture as it forms: a small frame the engine sent, replaced by the clip at the end.
+    const img = el("img", "preview");
+    img.src = data.preview;
+    img.alt = "Preview of the clip being made";
+    box.append(img);
+  }
+  const buttons = data.kind === "note" || data.kind === "progress" || data.kind === "queued";
+  if (buttons && data.choices?.length && onPress) box.append(renderChoices(message, onPress));
   return box;
 }
 

@@ -90,6 +90,7 @@ async def test_post_edit_delete_reach_every_tab(room: Room, port: LocalPort) -> 
         "job_id": "j",
         "percent": 40,
         "stage": "drawing",
+        "eta_s": None,
     }
     assert edited["message"]["text"] == Progress(job_id="j", percent=40, stage="drawing").text
     assert deleted == {"type": "delete", "id": status.message_id}
