@@ -9,11 +9,14 @@ once in `on_startup` and stay resident for every job the process runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from typing import Any
 
 from arq.connections import RedisSettings
 from arq.worker import create_worker, func
+from redis.exceptions import RedisError
 
 from engine.cameos import FaceModels
 from engine.config import WorkerConfig
@@ -56,9 +59,10 @@ LIGHT_POLL_DELAY_S = 0.02
 LIGHT_KEEP_RESULT_S = 120
 # A light task is seconds of CPU; one still running after this is stuck.
 LIGHT_TIMEOUT_S = 120
+# How long a worker that lost Redis waits before it tries again.
+RECONNECT_S = 1.0
 LIGHT_CONTEXT_KEY = "clipcrew_light"
 SWEEPER_KEY = "clipcrew_sweeper"
-MODERATION_WARM_UP_KEY = "clipcrew_moderation_warm_up"
 
 
 class WorkerNotStarted(RuntimeError):
@@ -163,10 +167,14 @@ def worker_settings(config: WorkerConfig) -> dict[str, Any]:
 
 def light_context(config: WorkerConfig) -> LightContext:
     """A light worker's shared context; the face model loads on the first selfie."""
+    from engine.provenance.manifest import load_signer
+
     return LightContext(
         db=connect(config.database_url),
         blobs=open_blobs(config.blobs),
         faces=FaceModels.from_config(config.faces),
+        # Refits are signed again; /verify trusts what this deployment signs.
+        signer=load_signer(config.provenance),
     )
 
 
@@ -177,9 +185,15 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx[LIGHT_CONTEXT_KEY] = light_context(config)
-        # The prompt check answers every /sora within a second, so its model loads now, in
-        # the background; a prompt that comes sooner waits for the load.
-        ctx[MODERATION_WARM_UP_KEY] = asyncio.create_task(moderation_warm_up())
+        # The prompt check answers every /sora within a second, so its model loads before
+        # the worker takes its first task (a prompt checked mid-load would wait seconds).
+        await moderation_warm_up()
+        context: LightContext = ctx[LIGHT_CONTEXT_KEY]
+        try:
+            # Selfie checks too: the first one should not wait for the face model to load.
+            await context.faces.analyzer()
+        except Exception as error:  # a misconfigured face model is reported, not fatal
+            logger.warning("face model not loaded: %s", error)
         logger.info(
             "light worker ready on queue %s at %s",
             light_queue_name(config.redis.prefix),
@@ -187,9 +201,6 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        warming = ctx.pop(MODERATION_WARM_UP_KEY, None)
-        if isinstance(warming, asyncio.Task):
-            warming.cancel()
         context = ctx.pop(LIGHT_CONTEXT_KEY, None)
         if isinstance(context, LightContext):
             await context.db.close()
@@ -217,16 +228,63 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
 
 
 def run_worker(config: WorkerConfig, *, light: bool = False) -> None:
-    """Run the arq worker until SIGINT/SIGTERM (`clipcrew worker [--light]`)."""
+    """Run the worker until SIGINT/SIGTERM (`clipcrew worker [--light]`)."""
     settings = light_worker_settings(config) if light else worker_settings(config)
-    # arq's Worker takes the current event loop when it is built; give it a fresh one.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    asyncio.run(serve(settings))
+
+
+async def serve(settings: dict[str, Any]) -> None:
+    """Run arq's worker with `settings` until SIGINT/SIGTERM, through Redis outages.
+
+    What on_startup builds (models, the database, the lease sweeper) is built once and kept:
+    when Redis goes away arq's worker stops, and a new one is started over the same context
+    once Redis answers again, so a restart of Redis never costs a model load or the process.
+    SIGTERM lets running jobs finish for the grace period (job_completion_wait), then hands
+    them back (engine.jobs.hand_back)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    shared: dict[str, Any] = {}
+    await settings["on_startup"](shared)
+
+    async def lend(ctx: dict[str, Any]) -> None:
+        ctx.update(shared)
+
+    each_run = settings | {"on_startup": lend, "on_shutdown": None}
     try:
-        create_worker(settings).run()
+        while not stopping.is_set():
+            if not await _one_run(each_run, stopping):
+                await asyncio.sleep(RECONNECT_S)
     finally:
-        asyncio.set_event_loop(None)
-        loop.close()
+        await settings["on_shutdown"](shared)
+
+
+async def _one_run(settings: dict[str, Any], stopping: asyncio.Event) -> bool:
+    """One arq worker until it stops; False when it stopped because Redis went away."""
+    worker = create_worker(settings, handle_signals=False)
+    worker.main_task = asyncio.create_task(worker.main())
+
+    async def stop_on_signal() -> None:
+        await stopping.wait()
+        worker.handle_sig_wait_for_completion(signal.SIGTERM)
+
+    stopper = asyncio.create_task(stop_on_signal())
+    try:
+        await worker.main_task
+    except asyncio.CancelledError:
+        if not stopping.is_set():
+            raise
+    except (RedisError, OSError) as error:
+        # The jobs it is running go on (their events wait for Redis; engine.jobs._publish);
+        # closing it would cancel them.
+        logger.warning("lost Redis (%s); reconnecting", type(error).__name__)
+        return False
+    finally:
+        stopper.cancel()
+    with contextlib.suppress(RedisError, OSError):
+        await worker.close()
+    return True
 
 
 async def run_worker_async(config: WorkerConfig, *, light: bool = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -79,6 +80,13 @@ class BotApi(Reactions):
         # While set, getUpdates answers at once: a bot that is stopping isn't kept waiting.
         self.draining = False
         self._failures: dict[str, list[tuple[int, Json]]] = {}
+        # Faults for the fault suite: a share of calls per method answered 429 (retry_after 1)
+        # or 502 at random (seeded), an upload limit for sendVideo, and calls held a while
+        # before they are answered (the request is in, the answer is not out yet).
+        self.flaky: dict[str, float] = {}
+        self.upload_limit: int | None = None
+        self.slow: dict[str, float] = {}
+        self._chance = random.Random(7)
         # The bot is a user too: getChatMember answers for it.
         self.users: dict[int, Json] = {u["id"]: u for u in (BOT, ADA, BOB, CAROL)}
         # Users who opened a private chat with the bot (and have not blocked it since).
@@ -130,6 +138,12 @@ class BotApi(Reactions):
             params, files = await _read_params(request)
         except ConnectionResetError:  # a client that is shutting down hung up mid-request
             return web.Response(status=499)
+        if method in self.slow:
+            await self._record(Call(f"arrived:{method}", params, files))
+            await asyncio.sleep(self.slow[method])
+        fault = self._fault(method, files)
+        if fault is not None:
+            self._failures.setdefault(method, []).insert(0, fault)
         failures = self._failures.get(method)
         if failures:
             status, body = failures.pop(0)
@@ -218,9 +232,11 @@ class BotApi(Reactions):
         if status == "creator":
             member["is_anonymous"] = False
         elif status == "administrator":
-            rights = ("manage_chat", "delete_messages", "manage_video_chats", "restrict_members")
-            rights += ("promote_members", "change_info", "invite_users", "post_stories")
-            rights += ("edit_stories", "delete_stories")
+            rights = [
+                *("manage_chat", "delete_messages", "manage_video_chats", "restrict_members"),
+                *("promote_members", "change_info", "invite_users", "post_stories"),
+                *("edit_stories", "delete_stories"),
+            ]
             member |= {"can_be_edited": False, "is_anonymous": False}
             member |= {f"can_{right}": True for right in rights}
         return member
@@ -237,6 +253,17 @@ class BotApi(Reactions):
             "file_size": stored.file_size,
             "file_path": stored.file_path,
         }
+
+    def _fault(self, method: str, files: dict[str, bytes]) -> tuple[int, Json] | None:
+        if method == "sendVideo" and self.upload_limit is not None:
+            size = sum(len(data) for data in files.values())
+            if size > self.upload_limit:
+                return 413, _failure(413, "Request Entity Too Large")
+        if self._chance.random() >= self.flaky.get(method, 0.0):
+            return None
+        if self._chance.random() < 0.5:
+            return 429, _failure(429, "Too Many Requests: retry after 1", retry_after=1)
+        return 502, _failure(502, "Bad Gateway")
 
     # Scripting -----------------------------------------------------------------------------------
 
@@ -393,6 +420,13 @@ class BotApi(Reactions):
         }
         self._messages[(chat["id"], message["message_id"])] = message
         return message
+
+
+def _failure(status: int, description: str, *, retry_after: int | None = None) -> Json:
+    body: Json = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return body
 
 
 def _ok(result: Any) -> web.Response:
