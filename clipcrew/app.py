@@ -180,7 +180,13 @@ def _light_calls(settings: Settings, context: WorkerContext | None) -> LightCall
     from engine.light import InProcessLight, LightContext
 
     return InProcessLight(
-        LightContext(db=context.db, blobs=context.blobs, faces=context.faces, owns_db=False)
+        LightContext(
+            db=context.db,
+            blobs=context.blobs,
+            faces=context.faces,
+            owns_db=False,
+            signer=context.signer,
+        )
     )
 
 

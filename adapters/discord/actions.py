@@ -11,8 +11,11 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from adapters.discord import admin
 from adapters.discord.port import PLATFORM, DiscordPort
 from adapters.discord.views import RemixModal, note_view, signed_payloads
+from bot.admin import job_id_of
+from bot.admin_commands import AdminCommand, CancelJob
 from bot.callbacks import BadButton, Button, sign, verify
 from bot.commands import (
     AnswerConsent,
@@ -169,6 +172,17 @@ class Actions:
         await self.core.handle(command)
         await self.port.settle(request, ANSWERED_BY_DM)
 
+    async def admin(
+        self,
+        interaction: discord.Interaction,
+        action: str | None,
+        person: discord.User | discord.Member | None,
+    ) -> None:
+        """`/admin`: see adapters.discord.admin (who counts as an admin, ephemeral answers)."""
+        args, typed = await user_mentions(action or "", interaction.client)
+        command = AdminCommand(args, user_of(interaction), chat_of(interaction), mentions=typed)
+        await admin.admin(self.core, self.port, interaction, command, person)
+
     async def help(self, interaction: discord.Interaction) -> None:
         chat = chat_of(interaction)
         request = await self.port.begin(interaction, chat, ephemeral=True)
@@ -219,6 +233,9 @@ class Actions:
             return
         if button.is_consent:
             await self._answer_consent(interaction, button)
+        elif button.action == "cancel":
+            pressed = CancelJob(job_id_of(button), user_of(interaction), chat_of(interaction))
+            await admin.cancel(self.core, interaction, pressed)
         elif button.action == "remix":
             await self._open_remix(interaction, button.clip_id)
         elif button.action == "reroll":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from discord import Attachment, Interaction, Message, app_commands
+from discord import Attachment, Interaction, Member, Message, User, app_commands
 
 from adapters.discord.actions import Actions
 
@@ -74,9 +74,25 @@ def build_commands(
         """Remix a clip of this channel by its number."""
         await actions.remix_number(interaction, clip, change)
 
+    @app_commands.command(name="admin")
+    @app_commands.guild_only()
+    # Hidden from members without Manage Server (a server can grant it to roles); the adapter
+    # checks the member's permissions again on every use.
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(
+        action="policy strict|standard|adult, ban, unban, limit <person> <chat>, queue, purge, log",
+        person="Who to ban, unban or purge",
+    )
+    async def admin_(
+        interaction: Interaction,
+        action: str | None = None,
+        person: User | Member | None = None,
+    ) -> None:
+        """Chat admins: policy, bans, daily limits, the queue, purging clips, the log."""
+        await actions.admin(interaction, action, person)
 
     @app_commands.context_menu(name="Remix clip")
     async def remix_clip(interaction: Interaction, message: Message) -> None:
         await actions.remix_from_message(interaction, message)
 
-    return [generate, help_, cameo, feed, remix, remix_clip]
+    return [generate, help_, cameo, feed, remix, admin_, remix_clip]

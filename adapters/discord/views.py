@@ -38,6 +38,8 @@ _LOOKS = {
     # The feed: paging buttons under /feed (labelled by the core), and ❤️ where it is shown.
     "feed": ("More", None, discord.ButtonStyle.secondary),
     "like": ("Like", "❤️", discord.ButtonStyle.secondary),
+    # Cancel a waiting or rendering clip (its requester, or an admin under /admin queue).
+    "cancel": ("Cancel", "✖️", discord.ButtonStyle.danger),
 }
 ACTIONS: tuple[Action, ...] = ("remix", "reroll", "delete")
 

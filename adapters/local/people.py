@@ -35,8 +35,14 @@ class Person:
 
 
 class People:
-    def __init__(self, *, history_limit: int = PRIVATE_HISTORY_LIMIT) -> None:
+    def __init__(
+        self, *, history_limit: int = PRIVATE_HISTORY_LIMIT, admin: str | None = None
+    ) -> None:
         self._history_limit = history_limit
+        # The room's admin: whoever picks this name (CLIPCREW_LOCAL_ADMIN), or else the first
+        # person in the room since the server started.
+        self._admin_name = base_username(admin) if admin else None
+        self._first: str | None = None
         self._by_id: dict[str, Person] = {}
         # Every username ever handed out, and to whom: one is never given to someone else,
         # since the core may have filed a cameo under it.
@@ -45,6 +51,8 @@ class People:
     def saw(self, user_id: str, name: str) -> Person:
         """The person behind `user_id`, now called `name`: met for the first time, or renamed."""
         person = self._by_id.get(user_id)
+        if self._first is None:
+            self._first = user_id
         if person is None:
             user = ChatUser(PLATFORM, user_id, name, self._username(user_id, name))
             person = Person(
@@ -55,6 +63,23 @@ class People:
         # The same name finds the same username again: it already belongs to this person.
         person.user = ChatUser(PLATFORM, user_id, name, self._username(user_id, name))
         return person
+
+    def is_admin(self, user: ChatUser, chat: ChatRef) -> bool:
+        """Whether `user` may use /admin in `chat`: the room's admin in the room, and anyone in
+        their own private panel. The local chat has no login (a name is whatever a tab
+        picks), which is why it belongs on loopback or behind your own auth."""
+        if chat.chat_id.startswith(PRIVATE_PREFIX):
+            return chat.chat_id == f"{PRIVATE_PREFIX}{user.user_id}"
+        if self._admin_name is not None:
+            return user.username == self._admin_name
+        return user.user_id == self._first
+
+    def named(self, text: str) -> tuple[ChatUser, ...]:
+        """The people whose @username appears in `text` (an admin's `/admin ban @bob`)."""
+        wanted = {word.lstrip("@").lower() for word in text.split() if word.startswith("@")}
+        return tuple(
+            person.user for person in self._by_id.values() if person.user.username in wanted
+        )
 
     def get(self, user_id: str) -> Person | None:
         return self._by_id.get(user_id)

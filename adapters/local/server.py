@@ -50,6 +50,7 @@ def create_app(
     command: str,
     secret: bytes | None = None,
     max_selfie_bytes: int = MAX_SELFIE_BYTES,
+    admin: str | None = None,
 ) -> web.Application:
     """The local chat as an aiohttp app; attaches its port to `core`.
 
@@ -58,7 +59,7 @@ def create_app(
     """
     secret = secret or secrets.token_bytes(32)
     room = Room(LOCAL_CHAT)
-    people = People()
+    people = People(admin=admin)
     core.attach(LocalPort(room, blobs, people=people, secret=secret))
     app = web.Application(middlewares=[_security_headers])
     app[CONTEXT] = Context(
@@ -88,10 +89,13 @@ async def start_local_chat(
     port: int,
     command: str,
     secret: bytes | None = None,
+    admin: str | None = None,
 ) -> tuple[web.AppRunner, str]:
     """Serve the local chat; returns the runner (call `cleanup()` to stop) and its URL.
-    `port` 0 picks a free port, and the URL names the one bound."""
-    runner = web.AppRunner(create_app(core, blobs, command=command, secret=secret), access_log=None)
+    `port` 0 picks a free port, and the URL names the one bound. `admin` is the name whose
+    person may use /admin (None: the first person in the room)."""
+    app = create_app(core, blobs, command=command, secret=secret, admin=admin)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

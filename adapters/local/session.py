@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -31,6 +31,8 @@ from adapters.local.frames import (
 from adapters.local.people import People, Person
 from adapters.local.port import notice_data
 from adapters.local.room import Author, Frame, Listener, Room, RoomMessage
+from bot.admin import job_id_of
+from bot.admin_commands import AdminCommand, CancelJob
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
 from bot.feed_commands import FeedPage, ToggleLike
@@ -200,6 +202,13 @@ class Session:
             message=MessageRef(feed.chat, message.id),
             reply_to=MessageRef(feed.chat, send.reply_to) if send.reply_to else None,
         )
+        if isinstance(command, AdminCommand):
+            people = self.context.people
+            command = replace(
+                command,
+                is_admin=people.is_admin(user, feed.chat),
+                mentions=people.named(command.args),
+            )
         if command is not None:
             await self._handle(command)
 
@@ -273,6 +282,8 @@ def pressed(button: Button, user: ChatUser, message: MessageRef) -> Command | No
         return AnswerConsent(button.target_id, button.action, user, chat, message)
     if button.action == "delete":
         return DeleteClip(user, chat, button.clip_id, message)
+    if button.action == "cancel":
+        return CancelJob(job_id_of(button), user, chat, message)
     if button.action == "reroll":
         return Reroll(user, chat, button.clip_id, message)
     if button.action == "like":

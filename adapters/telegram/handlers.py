@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 from telegram.helpers import mention_html
 
+from adapters.telegram import admins
 from adapters.telegram.convert import (
     REMIX_PROMPT,
     KnownUsers,
@@ -39,6 +40,8 @@ from adapters.telegram.convert import (
 )
 from adapters.telegram.port import TelegramPort
 from adapters.telegram.reactions import counted, reacted
+from bot.admin import job_id_of
+from bot.admin_commands import AdminCommand, CancelJob
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import (
     AnswerConsent,
@@ -123,6 +126,8 @@ class Handlers:
             # The answer tells a chat where reactions cannot reach the bot how to fix that.
             arrive = await self.port.reactions_arrive(command.chat)
             command = replace(command, reactions_off=not arrive)
+        if isinstance(command, AdminCommand):
+            command = await admins.marked(context.bot, command, message, self.known)
         if isinstance(command, Generate):
             command = self._as_remix(command, replied, context.bot.id) or command
             command = _with_mentions(command, self.known.mentions(message))
@@ -191,6 +196,11 @@ class Handlers:
         elif button.action == "like":
             liked = await self.core.handle(ToggleLike(author, chat, button.clip_id, clip_message))
             await query.answer(liked.text)
+        elif button.action == "cancel":
+            verdict = await self.core.handle(
+                CancelJob(job_id_of(button), author, chat, clip_message)
+            )
+            await query.answer(verdict.text[:200], show_alert=True)
         elif button.action == "feed":
             await self._turn_page(query, FeedPage(button.target_id, author, chat, clip_message))
         else:

@@ -59,6 +59,11 @@ class Emulator(ReactionEvents):
         self.originals: dict[str, str] = {}  # interaction token -> original message id
         # User ids whose DMs fail with 50007 (no shared server, or DMs turned off).
         self.refuses_dms: set[str] = set()
+        # Server permissions per user id, as interactions report `member.permissions`; whoever
+        # is not listed has the @everyone role's (no Manage Server).
+        self.permissions: dict[str, int] = {}
+        # Whether the channel is age-restricted, as its `nsfw` flag says.
+        self.nsfw = False
         self._dm_users: dict[str, str] = {}  # DM channel id -> user id
         # Attachment id -> bytes, served at `cdn_url` (discord.py's Attachment.read gets them).
         self.uploads: dict[str, bytes] = {}
@@ -160,6 +165,12 @@ class Emulator(ReactionEvents):
         assert self._socket is not None, "no client is connected to the gateway"
         self._sequence += 1
         await self._socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+
+    async def mark_nsfw(self, on: bool = True) -> None:
+        """Someone marks the channel age-restricted: Discord tells connected clients with a
+        CHANNEL_UPDATE, and later interactions carry the flag too."""
+        self.nsfw = on
+        await self.dispatch("CHANNEL_UPDATE", {**p.channel(), "nsfw": on})
 
     async def interact(self, interaction: Json) -> Json:
         self.remember_press(interaction)

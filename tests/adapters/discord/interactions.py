@@ -11,7 +11,7 @@ from tests.adapters.discord import payloads as p
 from tests.adapters.discord.emulator import Emulator
 from tests.adapters.discord.payloads import Json
 
-STRING, INTEGER, ATTACHMENT = 3, 4, 11
+STRING, INTEGER, USER, ATTACHMENT = 3, 4, 6, 11
 COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 
 
@@ -20,7 +20,16 @@ def command_data(emu: Emulator, name: str, options: dict[str, Any]) -> Json:
     travels as its id, the attachment itself in `resolved`."""
     data: Json = {"id": emu.commands[name]["id"], "name": name, "type": 1, "options": []}
     for key, value in options.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "username" in value:  # a person picked in a user option
+            resolved = data.setdefault("resolved", {})
+            resolved.setdefault("users", {})[value["id"]] = value
+            member = {
+                k: v for k, v in p.interaction(COMMAND, {}, value, size_limit=0)["member"].items()
+            }
+            del member["user"]
+            resolved.setdefault("members", {})[value["id"]] = member
+            option = {"name": key, "type": USER, "value": value["id"]}
+        elif isinstance(value, dict):
             attachments = data.setdefault("resolved", {}).setdefault("attachments", {})
             attachments[value["id"]] = value
             option = {"name": key, "type": ATTACHMENT, "value": value["id"]}
@@ -43,6 +52,8 @@ async def slash(
         )
     else:
         interaction = p.interaction(COMMAND, data, who, size_limit=emu.size_limit)
+        interaction["member"]["permissions"] = str(emu.permissions.get(who["id"], p.EVERYONE))
+        interaction["channel"]["nsfw"] = emu.nsfw
     return await emu.interact(interaction)
 
 

@@ -13,6 +13,9 @@ BOT_ID = 900_000_000_000_000_002
 GUILD_ID = 900_000_000_000_000_010
 CHANNEL_ID = 900_000_000_000_000_020
 TIMESTAMP = "2026-11-25T10:00:00.000000+00:00"
+# The @everyone role's permissions (no Manage Server), and Manage Server's bit.
+EVERYONE = 2248473465835073
+MANAGE_GUILD = 1 << 5
 
 _ids = itertools.count(910_000_000_000_000_000)
 
