@@ -217,7 +217,7 @@ async def _owner_control(
         "audience": lambda: _set_audience(deps, ports, cameo, rest),
         "prefs": lambda: _set_preferences(deps, cameo, rest),
         "preferences": lambda: _set_preferences(deps, cameo, rest),
-        "clips": lambda: _list_clips(deps, ports, cameo),
+        "clips": lambda: _list_clips(deps, ports, cameo, user),
         "delete": lambda: _delete_one(deps, ports, user, rest),
         "revoke": lambda: _revoke(deps, ports, cameo, command.author.platform, rest),
         "forget": lambda: forget(deps, ports, user, cameo),
@@ -296,7 +296,7 @@ async def _set_preferences(deps: Deps, cameo: Cameo, text: str) -> Note | Refuse
     return Note(f"👍 Every clip with you will add: “{text}”")
 
 
-async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo) -> Note:
+async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo, owner: User) -> Note:
     assert cameo.id is not None
     async with deps.db.session() as session:
         seen = await cameo_rows.clips_with_cameo(session, cameo.id)
@@ -309,6 +309,10 @@ async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo) -> N
         match = f", face match {item.similarity:.0%}" if item.similarity is not None else ""
         links = [_link(ports, *at) for at in messages]
         opened = "".join(f"\n   {link}" for link in links if link)
+        # And its entry on that chat's feed page, by a link signed for the owner.
+        chat = ChatRef(item.chat.platform, item.chat.platform_chat_id)
+        viewer = ChatUser(owner.platform, owner.platform_user_id, owner.display_name)
+        opened += f"\n   🌐 {deps.feed_links.clip_url(chat, viewer, _id(item.clip))}"
         lines.append(
             f"#{item.clip.id} “{item.clip.prompt[:60]}” by {item.author.handle} in {where}"
             f"{match}{opened}"

@@ -1,8 +1,9 @@
 """The feed's web server: aiohttp on its own listener, jinja2 templates, a little JavaScript.
 
-Every page and file lives under `/f/<token>/`, and the token (bot.feed_links) says which chat
-and until when: a tampered or expired one gets 403, a clip of another chat or a deleted one 404.
-Nothing else answers here but `/healthz`; the local chat is a different listener altogether.
+Every page and clip file lives under `/f/<token>/`, and the token (bot.feed_links) says which
+chat and until when: a tampered or expired one gets 403, a clip of another chat or a deleted one
+404. Nothing else answers here but `/healthz` and the pages' own stylesheet and script under
+`/static/`; the local chat is a different listener altogether.
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ class FeedServer:
             undefined=jinja2.StrictUndefined,
         )
 
-    def render(self, name: str, status: int = 200, **values: object) -> web.Response:
-        html = self.templates.get_template(name).render(command=self.config.command, **values)
+    def render(
+        self, request: web.Request, name: str, status: int = 200, **values: object
+    ) -> web.Response:
+        # Links are relative, so the pages work under any prefix a reverse proxy gives them.
+        static = "../" * (request.path.count("/") - 1) + "static/"
+        template = self.templates.get_template(name)
+        html = template.render(command=self.config.command, static=static, **values)
         return web.Response(text=html, status=status, content_type="text/html", headers=NO_STORE)
 
     def access(self, request: web.Request) -> FeedAccess:
@@ -64,14 +70,14 @@ class FeedServer:
         except BadLink as error:
             log.info("feed: refused a link", extra={"reason": str(error)[:80]})
             raise web.HTTPForbidden(
-                text=self.render("refused.html", 403, reason=str(error), root="").text,
+                text=self.render(request, "refused.html", 403, reason=str(error), root="").text,
                 content_type="text/html",
                 headers=SECURITY_HEADERS,
             ) from None
 
-    def missing(self) -> web.HTTPNotFound:
+    def missing(self, request: web.Request) -> web.HTTPNotFound:
         return web.HTTPNotFound(
-            text=self.render("missing.html", 404, root="").text,
+            text=self.render(request, "missing.html", 404, root="").text,
             content_type="text/html",
             headers=SECURITY_HEADERS,
         )
@@ -88,7 +94,8 @@ def create_app(config: FeedConfig, db: Database, blobs: Blobs, links: FeedLinks)
     app.router.add_get("/f/{token}/", _feed)
     app.router.add_get(r"/f/{token}/clip/{clip_id:\d{1,12}}", _clip)
     app.router.add_get(r"/f/{token}/video/{clip_id:\d{1,12}}", _video)
-    app.router.add_get("/f/{token}/static/{name}", _static)
+    # The stylesheet and script: the same for everyone, so no link is needed for them.
+    app.router.add_get("/static/{name}", _static)
     return app
 
 
@@ -145,7 +152,7 @@ async def _feed(request: web.Request) -> web.StreamResponse:
     server = request.app[FEED]
     access = server.access(request)
     view = await feed_view(server.db, access, sort_of(request.query.get("sort")))
-    return server.render("feed.html", view=view, sorts=SORT_NAMES, root="")
+    return server.render(request, "feed.html", view=view, sorts=SORT_NAMES, root="")
 
 
 async def _clip(request: web.Request) -> web.StreamResponse:
@@ -153,8 +160,8 @@ async def _clip(request: web.Request) -> web.StreamResponse:
     access = server.access(request)
     view = await clip_view(server.db, access, int(request.match_info["clip_id"]))
     if view is None:
-        raise server.missing()
-    return server.render("clip.html", view=view, root="../")
+        raise server.missing(request)
+    return server.render(request, "clip.html", view=view, root="../")
 
 
 async def _video(request: web.Request) -> web.StreamResponse:
@@ -162,23 +169,22 @@ async def _video(request: web.Request) -> web.StreamResponse:
     access = server.access(request)
     key = await clip_file(server.db, access, int(request.match_info["clip_id"]))
     if key is None:
-        raise server.missing()
+        raise server.missing(request)
     try:
         path = server.blobs.local_path(key)
         if path is None:  # a bucket: read it and hand it on
             data = await server.blobs.read(key)
             return web.Response(body=data, content_type="video/mp4", headers=NO_STORE)
     except (BadBlobKey, NotFound):
-        raise server.missing() from None
+        raise server.missing(request) from None
     if not path.is_file():
-        raise server.missing()
+        raise server.missing(request)
     # FileResponse answers Range requests, which is what lets the video seek.
     return web.FileResponse(path, headers={**NO_STORE, "Content-Type": "video/mp4"})
 
 
 async def _static(request: web.Request) -> web.StreamResponse:
-    request.app[FEED].access(request)
     name = request.match_info["name"]
     if name not in STATIC_FILES:
-        raise request.app[FEED].missing()
+        raise request.app[FEED].missing(request)
     return web.FileResponse(HERE / "static" / name, headers={"Cache-Control": "no-cache"})

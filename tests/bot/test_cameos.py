@@ -405,6 +405,11 @@ async def test_owner_lists_clips_sets_preferences_and_audience(bot: Bot) -> None
     assert (
         isinstance(listed, Note) and f"#{clip.id}" in listed.text and "bakes a cake" in listed.text
     )
+    # Each clip links its entry on the chat's feed page, by a link signed for the owner.
+    [page] = [word for word in listed.text.split() if "/f/" in word]
+    access = bot.core.deps.feed_links.verify(page.split("/f/")[1].split("/")[0])
+    assert page.endswith(f"/clip/{clip.id}")
+    assert (access.chat_id, access.user_id) == (CHAT.chat_id, ALICE.user_id)
     prefs = await bot.core.handle(cameo(1, "prefs always wearing a red hat"))
     assert isinstance(prefs, Note)
     status = await bot.core.handle(cameo(1))

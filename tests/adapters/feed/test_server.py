@@ -75,7 +75,7 @@ async def test_feed_asks_for_a_link_from_the_chat_and_it_opens(
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     # The local chat is not served here, nor anything without a link.
     base = services.feed_url
-    for path in ("/", "/ws", "/static/app.js", "/clips/x", "/f/"):
+    for path in ("/", "/ws", "/static/app.js", "/static/index.html", "/clips/x", "/f/"):
         assert (await get(http, base + path))[0] == 404
 
 
