@@ -13,18 +13,16 @@ from datetime import timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import policy
-from bot.admin_commands import AdminCommand, CancelJob
+from bot.admin_commands import AdminCommand
 from bot.callbacks import Button
 from bot.deletion import remove_clips
-from bot.delivery import load_route, show
 from bot.deps import Deps
 from bot.ports import ChatPort
-from bot.replies import Choice, Failed, Note, Refused
+from bot.replies import Choice, Note, Refused
 from bot.types import ChatUser
 from engine.api import ADULT, DEFAULT_PRESET, PRESET_NAMES
 from storage import guardrails
-from storage import jobs as job_rows
-from storage.models import Job, JobState, User, utcnow
+from storage.models import JobState, User, utcnow
 from storage.people import upsert_chat, upsert_user
 
 NOT_ADMIN = "Only this chat's admins can use /admin."
@@ -41,8 +39,6 @@ USAGE = (
 MAX_DAILY = 100_000
 LOG_LINES = 15
 LISTED_JOBS = 20
-# A Cancel button works for the admin who listed the queue, for this long.
-CANCEL_WINDOW = timedelta(hours=1)
 _DISCORD_MENTION = re.compile(r"^<@!?(\d+)>$")
 _STATES = {
     JobState.AWAITING_CONSENT: "waiting for a cameo OK",
@@ -248,48 +244,8 @@ def cancel_button(job_id: str) -> Button | None:
 
 
 def job_id_of(button: Button) -> str:
+    """The job a Cancel button names (bot.cancel does the cancelling, for admins too)."""
     return f"{button.target_id:032x}"
-
-
-async def cancel(deps: Deps, ports: dict[str, ChatPort], command: CancelJob) -> Note | Refused:
-    """An admin's Cancel: the job is moved to CANCELLED (a worker skips it) and its requester
-    is told on their status message."""
-    async with deps.db.transaction() as session:
-        job = await session.get(Job, command.job_id)
-        presser = await upsert_user(
-            session,
-            platform=command.author.platform,
-            platform_user_id=command.author.user_id,
-            display_name=command.author.display_name,
-            username=command.author.username,
-        )
-        if job is None:
-            return Refused("That clip is gone.")
-        allowed = await guardrails.acted_since(
-            session,
-            chat_id=job.chat_id,
-            actor_id=_id(presser),
-            action="queue",
-            since=utcnow() - CANCEL_WINDOW,
-        )
-        if not allowed:
-            return Refused("Only an admin of that chat can cancel it (send /admin queue again).")
-        cancelled = await job_rows.transition(session, job.id, JobState.CANCELLED)
-        if cancelled:
-            await guardrails.audit(
-                session,
-                chat_id=job.chat_id,
-                actor_id=_id(presser),
-                action="cancel",
-                detail=job.prompt[:80],
-            )
-    if not cancelled:
-        return Refused("That clip already finished.")
-    route = await load_route(deps, job.id)
-    port = ports.get(route.chat.platform)
-    if port is not None:
-        await show(port, route, Failed("An admin of this chat cancelled this clip.", job.id))
-    return Note("✖️ Cancelled.")
 
 
 def _id(row: object) -> int:
