@@ -21,7 +21,9 @@ class VideoBackend(Protocol):
     def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
         """`request.frame_count` frames (and the backend's own audio, if it makes any);
         `on_progress(step, steps)` after each chunk of work (it may raise Cancelled, which must
-        propagate)."""
+        propagate). Where a picture of the clip so far is cheap, a few times per render
+        `engine.previews.offer(on_progress, frame)` (a callback without a `preview` method
+        simply gets none)."""
         ...
 
 

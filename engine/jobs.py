@@ -30,6 +30,7 @@ from engine.config import WorkerConfig
 from engine.events import EventSink, JobEvent
 from engine.lease import LEASE_S, RENEW_S, worker_name
 from engine.ledger import Ledger
+from engine.previews import PreviewSender
 from engine.request import (
     CameoRef,
     Cancelled,
@@ -221,14 +222,16 @@ async def _generate(
     last_sent = [0.0]
     pending: list[concurrent.futures.Future[None]] = []
     cancelled = threading.Event()
+    previews = PreviewSender(ctx.blobs, request.job_id, loop)
 
     def on_progress(progress: StageProgress) -> None:
         # Runs on the render thread: stop if the job was cancelled, else hand the event to the
-        # loop, at a human rate.
+        # loop, at a human rate (a preview frame goes out at its own, slower one).
         if cancelled.is_set():
             raise Cancelled("The clip was cancelled.")
+        preview_key = previews.store(progress)
         now = time.monotonic()
-        if now - last_sent[0] < PROGRESS_INTERVAL_S:
+        if preview_key is None and now - last_sent[0] < PROGRESS_INTERVAL_S:
             return
         last_sent[0] = now
         event = JobEvent(
@@ -238,6 +241,7 @@ async def _generate(
             fraction=progress.fraction,
             step=progress.step,
             steps=progress.steps,
+            preview_key=preview_key,
         )
         pending.append(asyncio.run_coroutine_threadsafe(_progress(ctx, event), loop))
 
@@ -251,6 +255,8 @@ async def _generate(
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
+        # The previews have been shown (or missed): their blobs go.
+        await previews.close()
     for future in pending:
         await asyncio.wrap_future(future)
     return encoded

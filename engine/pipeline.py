@@ -6,8 +6,6 @@ callback: it receives StageProgress, and raising Cancelled from it stops the pip
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
@@ -15,6 +13,7 @@ from engine.backends import VideoBackend
 from engine.cameos import Blocked, OutputVerdict, Screen, SwapTool, place_cameos
 from engine.encode import encode_mp4
 from engine.moderation.nudity import NudityScreen
+from engine.previews import jpeg_preview
 from engine.provenance.fingerprint import fingerprint_frames
 from engine.request import (
     BadRequest,
@@ -44,6 +43,7 @@ class _Progress:
     def __init__(self, callback: ProgressCallback | None) -> None:
         self._callback = callback
         self._fraction = 0.0
+        self._at = ("rendering", 0, 1)
 
     def report(self, stage: str, step: int, steps: int) -> None:
         start = 0.0
@@ -54,11 +54,32 @@ class _Progress:
         # Never backwards: a re-encode to fit a size limit reports its frames a second time.
         fraction = min(1.0, start + STAGE_WEIGHTS[stage] * step / max(1, steps))
         self._fraction = max(self._fraction, fraction)
+        self._at = (stage, step, steps)
         if self._callback is not None:
             self._callback(StageProgress(stage, step, steps, self._fraction))
 
-    def stage(self, name: str) -> Callable[[int, int], None]:
-        return lambda step, steps: self.report(name, step, steps)
+    def preview(self, frame: np.ndarray) -> None:
+        """A frame of the picture so far, sent with where the run is now as a small JPEG."""
+        if self._callback is not None:
+            stage, step, steps = self._at
+            jpeg = jpeg_preview(frame)
+            self._callback(StageProgress(stage, step, steps, self._fraction, preview=jpeg))
+
+    def stage(self, name: str) -> _Stage:
+        return _Stage(self, name)
+
+
+class _Stage:
+    """One stage's step callback; its `preview` takes the frames a backend offers."""
+
+    def __init__(self, progress: _Progress, name: str) -> None:
+        self._progress, self._name = progress, name
+
+    def __call__(self, step: int, steps: int) -> None:
+        self._progress.report(self._name, step, steps)
+
+    def preview(self, frame: np.ndarray) -> None:
+        self._progress.preview(frame)
 
 
 def check_inputs(request: RenderRequest, target_bytes: int | None = None) -> None:

@@ -173,6 +173,8 @@ class StageProgress:
     step: int
     steps: int
     fraction: float
+    # A small JPEG of the picture so far, a few times per render (engine.previews).
+    preview: bytes | None = None
 
 
 # Called from the rendering thread; returning normally continues, raising Cancelled stops.

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from engine.audio import groove_for
 from engine.captions import text_sprite
+from engine.previews import PREVIEWS_PER_RENDER, offer
 from engine.request import ClipDefaults, Rendered, RenderRequest
 from engine.speech import Cue, plan_dialogue
 from engine.sprites import CREATURES, RGB, Character, character_sprite, hills, soft_disc
@@ -325,8 +326,13 @@ class SketchBackend:
         # Report about 20 times whatever the length: often enough for a status bar, no more.
         chunk = max(1, math.ceil(count / 20))
         steps = math.ceil(count / chunk)
+        # A frame just drawn is a free preview: offer one a few times per clip.
+        every, next_preview = max(1, math.ceil(count / PREVIEWS_PER_RENDER)), 0
         for index in range(count):
             frames[index] = np.asarray(render_frame(request, scene, layers, cues, index))
             if (index + 1) % chunk == 0 or index + 1 == count:
+                if index >= next_preview:
+                    next_preview += every
+                    offer(on_progress, frames[index])
                 on_progress(math.ceil((index + 1) / chunk), steps)
         return frames

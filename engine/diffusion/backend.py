@@ -14,6 +14,7 @@ import numpy as np
 from engine.config import DiffusionOptions
 from engine.diffusion.ambience import AudioModel
 from engine.diffusion.families import Family, check_request, family_of
+from engine.previews import PREVIEWS_PER_RENDER, latent_preview, offer, wants_previews
 from engine.request import Cancelled, ClipDefaults, EngineError, Rendered, RenderRequest
 
 __all__ = ["DiffusersBackend", "DiffusionOptions"]
@@ -81,11 +82,17 @@ class DiffusersBackend:
         check_request(request, self.family)
         steps = request.steps or self.family.steps
         cancelled = False
+        every = max(1, steps // PREVIEWS_PER_RENDER)
 
-        # 2. Progress and cancellation through the one step callback.
+        # 2. Progress, previews and cancellation through the one step callback.
         def on_step_end(pipe: Any, index: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
             nonlocal cancelled
             try:
+                last = index + 1 == steps
+                if (index + 1) % every == 0 and not last and wants_previews(on_progress):
+                    frame = latent_preview(kwargs.get("latents"), self._latent_channels())
+                    if frame is not None:
+                        offer(on_progress, frame)
                 on_progress(index + 1, steps)
             except Cancelled:
                 cancelled = True
@@ -108,6 +115,12 @@ class DiffusersBackend:
         frames = np.asarray(output.frames[0])
         frames = np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Rendered(frames, audio, rate)
+
+    def _latent_channels(self) -> int:
+        """How many channels the denoiser's latents have (which axis is which in a preview)."""
+        config = getattr(getattr(self.pipeline, "transformer", None), "config", None)
+        channels = getattr(config, "out_channels", None) or getattr(config, "in_channels", None)
+        return int(channels) if channels is not None else 0
 
     def _own_audio(self, output: Any) -> tuple[np.ndarray, int]:
         """LTX-2's audio, (batch, channels, samples) at the vocoder's output rate. diffusers
