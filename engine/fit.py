@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from engine.provenance.manifest import ClipSigner, sign_refit
 from engine.queue import Payload
 from storage.blobs import Blobs
 
@@ -46,10 +47,32 @@ def fit_clip(data: bytes, max_bytes: int) -> bytes:
     )
 
 
-async def fit_stored(blobs: Blobs, request: FitRequest) -> Payload:
+async def fit_stored(
+    blobs: Blobs, request: FitRequest, *, signer: ClipSigner | None = None
+) -> Payload:
     """Re-encode the stored clip under the limit and store the result beside it; the answer
-    names the fitted file. ClipTooLarge (an EngineError) when it cannot fit."""
+    names the fitted file. ClipTooLarge (an EngineError) when it cannot fit. With `signer` the
+    fitted file is signed again (the re-encode dropped the C2PA manifest), naming the original
+    as its parent."""
     data = await blobs.read(request.blob_key)
-    fitted = await asyncio.to_thread(fit_clip, data, request.max_bytes)
+    fitted = await asyncio.to_thread(_fit_and_sign, data, request.max_bytes, signer)
     key = await blobs.put(fitted, "mp4")
     return {"blob_key": key, "size_bytes": len(fitted)}
+
+
+def _fit_and_sign(data: bytes, max_bytes: int, signer: ClipSigner | None) -> bytes:
+    from engine.encode import ClipTooLarge
+
+    fitted = fit_clip(data, max_bytes)
+    if signer is None or fitted is data:
+        return fitted
+    signed = sign_refit(data, fitted, signer)
+    if len(signed) > max_bytes:
+        # The manifest (about 10 KB: its own and the original's) pushed it over: leave it room.
+        try:
+            smaller = fit_clip(data, max_bytes - (len(signed) - len(fitted)) - 1024)
+        except ClipTooLarge:
+            return fitted  # posted unsigned; its fingerprint still traces it
+        signed = sign_refit(data, smaller, signer)
+        fitted = smaller
+    return signed if len(signed) <= max_bytes else fitted

@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from arq.connections import ArqRedis
-from arq.jobs import ResultNotFound
+from arq.jobs import ResultNotFound, SerializationError
 from redis.exceptions import RedisError
 
 from engine.cameos import FaceModels
 from engine.fit import FitRequest, fit_stored
 from engine.moderation.task import moderate_text_task
+from engine.provenance.manifest import ClipSigner
 from engine.queue import (
     FIT_CLIP,
     MODERATE_TEXT,
     VERIFY_SELFIE,
+    VERIFY_VIDEO,
     LightTaskFailed,
     LightTaskTimeout,
     Payload,
@@ -72,6 +74,9 @@ class LightContext:
     faces: FaceModels
     # Closed with the context only when this context opened it (not in `clipcrew serve`).
     owns_db: bool = True
+    # Signs refitted clips again (a re-encode drops the C2PA manifest); /verify trusts a
+    # manifest only when it chains to this signer's anchors. None: clips are not signed.
+    signer: ClipSigner | None = None
 
 
 LightTask = Callable[[LightContext, Payload], Awaitable[Payload]]
@@ -81,13 +86,22 @@ async def _verify_selfie(ctx: LightContext, payload: Payload) -> Payload:
     return await check_selfie(ctx.db, ctx.blobs, ctx.faces, SelfieCheck.from_payload(payload))
 
 
+async def _verify_video(ctx: LightContext, payload: Payload) -> Payload:
+    # Imported here: it loads PyAV, NumPy and c2pa, which the bot process never needs.
+    from engine.provenance.trace import verify_stored
+
+    anchors = ctx.signer.anchors_pem if ctx.signer is not None else None
+    return await verify_stored(ctx.db, ctx.blobs, str(payload["video_key"]), anchors)
+
+
 async def _fit_clip(ctx: LightContext, payload: Payload) -> Payload:
-    return await fit_stored(ctx.blobs, FitRequest.from_payload(payload))
+    return await fit_stored(ctx.blobs, FitRequest.from_payload(payload), signer=ctx.signer)
 
 
 TASKS: dict[str, LightTask] = {
     VERIFY_SELFIE: _verify_selfie,
     FIT_CLIP: _fit_clip,
+    VERIFY_VIDEO: _verify_video,
     MODERATE_TEXT: moderate_text_task,
 }
 
@@ -168,7 +182,9 @@ class ArqLight:
             )
             assert job is not None  # arq gives None only for a repeated _job_id; none is set
             answer = await job.result(timeout=timeout_s, poll_delay=RESULT_POLL_S)
-        except (TimeoutError, ResultNotFound):
+        except (TimeoutError, ResultNotFound, SerializationError):
+            # SerializationError: arq's own failure for a task that expired unstarted (every
+            # light worker was busy for the whole wait), written as text by our serializer.
             raise _no_answer(task, timeout_s) from None
         except RedisError as error:
             log.warning("light queue unreachable", extra={"where": self._where})

@@ -14,6 +14,9 @@ from typing import Any, Protocol
 VERIFY_SELFIE = "verify_selfie"
 FIT_CLIP = "fit_clip"
 MODERATE_TEXT = "moderate_text"
+# /verify in a DM: {"video_key": blob key of the uploaded video} -> {"matched": bool, "lines":
+# [str, ...]}, the same lines `clipcrew verify` prints (engine.provenance.trace).
+VERIFY_VIDEO = "verify_video"
 
 # A light task's payload and answer: plain data (msgpack on the wire), never objects.
 Payload = dict[str, Any]

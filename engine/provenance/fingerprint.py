@@ -92,7 +92,7 @@ def fingerprint_frames(
         [
             np.asarray(
                 Image.fromarray(frames[index])
-                .resize((THUMB, THUMB), Image.Resampling.BOX)
+                .resize((THUMB, THUMB), Image.Resampling.BOX, reducing_gap=2.0)
                 .convert("L"),
                 np.float32,
             )

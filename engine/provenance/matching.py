@@ -89,14 +89,19 @@ def _best(
     shift]. 1.0 when no shift overlaps enough."""
     if len(copy) < min_overlap or len(original) < min_overlap:
         return 1.0, 0, 0
-    distance = np.bitwise_count(copy[:, None] ^ original[None, :])
+    distance = np.bitwise_count(copy[:, None] ^ original[None, :]).astype(np.float32)
     if shifts is None:
         shifts = range(-(len(copy) - min_overlap), len(original) - min_overlap + 1)
-    best = (1.0, 0, 0)
-    for shift in shifts:
-        diagonal = np.diagonal(distance, shift)
-        if len(diagonal) >= min_overlap:
-            error = float(diagonal.mean()) / bits
-            if error < best[0]:
-                best = (error, shift, len(diagonal))
-    return best
+    offsets = np.arange(shifts.start, shifts.stop)
+    # Every shift's diagonal at once: column i + shift of row i, where it exists.
+    rows = np.arange(len(copy))[:, None]
+    columns = rows + offsets[None, :]
+    inside = (columns >= 0) & (columns < len(original))
+    picked = np.where(inside, distance[rows, np.clip(columns, 0, len(original) - 1)], 0.0)
+    counts = inside.sum(axis=0)
+    usable = counts >= min_overlap
+    if not usable.any():
+        return 1.0, 0, 0
+    errors = np.where(usable, picked.sum(axis=0) / np.maximum(counts, 1) / bits, np.inf)
+    best = int(np.argmin(errors))
+    return float(errors[best]), int(offsets[best]), int(counts[best])

@@ -15,9 +15,12 @@ from engine.provenance.fingerprint import Fingerprint, NotAVideo, fingerprint_mp
 from engine.provenance.manifest import ManifestReport, read_manifest
 from engine.provenance.matching import Similarity, best_match
 from storage import prints
+from storage.errors import BadBlobKey, NotFound
 from storage.prints import ClipStory
 
 if TYPE_CHECKING:
+    from engine.queue import Payload
+    from storage.blobs import Blobs
     from storage.db import Database
 
 TRAINED = "trainedAlgorithmicMedia"
@@ -114,6 +117,19 @@ async def verify_video(data: bytes, db: Database, *, anchors_pem: bytes | None) 
     clip_id, similarity = found
     story = await _story_of(db, clip_id)
     return Verdict("fingerprint", clip_id, story, report, similarity, notes)
+
+
+async def verify_stored(
+    db: Database, blobs: Blobs, video_key: str, anchors_pem: bytes | None
+) -> Payload:
+    """The light task behind /verify: the uploaded video (stored under `video_key`) traced as
+    `clipcrew verify` does; the answer holds whether it matched and the lines to show."""
+    try:
+        data = await blobs.read(video_key)
+    except (NotFound, BadBlobKey) as error:
+        raise NotAVideo("I could not find that video any more: please send it again.") from error
+    verdict = await verify_video(data, db, anchors_pem=anchors_pem)
+    return {"matched": verdict.matched, "lines": verdict.lines()}
 
 
 def _manifest_notes(report: ManifestReport | None) -> tuple[str, ...]:
