@@ -4,6 +4,8 @@ answers, refused prompts, bans, the adult policy only in age-restricted channels
 
 from __future__ import annotations
 
+import pytest
+
 from clipcrew.app import Services
 from tests.adapters.discord import payloads as p
 from tests.adapters.discord.emulator import Emulator, Event
@@ -93,6 +95,8 @@ async def test_the_daily_limit(services: Services, emulator: Emulator) -> None:
     assert "resets at midnight UTC" in over.detail["content"]
 
 
+# A long clip renders for seconds: the job is still in hand when the admin presses Cancel.
+@pytest.mark.parametrize("discord_env", [{"CLIPCREW_CLIP_SECONDS": 20}])
 async def test_the_queue_has_a_cancel_per_job(services: Services, emulator: Emulator) -> None:
     make_admin(emulator)
     await slash(emulator, "sora", who=p.BOB, prompt="a cat on a skateboard")
@@ -102,3 +106,5 @@ async def test_the_queue_has_a_cancel_per_job(services: Services, emulator: Emul
     assert listing.message_id is not None
     await press(emulator, listing.message_id, "Cancel 1")
     await answered(emulator, "Cancelled")
+    await answered(emulator, "An admin of this chat cancelled this clip.")
+    assert emulator.of("followup") == []  # no clip was posted

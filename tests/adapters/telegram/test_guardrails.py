@@ -4,8 +4,12 @@ refused prompts, admins as getChatMember says, bans and the daily budget."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from clipcrew.app import Services
+import pytest
+
+from clipcrew.app import Services, start_services
+from tests.adapters.telegram.conftest import stop_bot, telegram_settings
 from tests.adapters.telegram.emulator import ADA, BOB, GROUP, BotApi, Call, Json
 
 GORE = "/sora a man is decapitated with a chainsaw, blood and gore spraying everywhere"
@@ -89,3 +93,29 @@ async def test_the_daily_limit(api: BotApi, bot: Services) -> None:
     await api.say(GROUP, BOB, "/sora a dog on a skateboard")
     over = await said(api, "You have made today's 1 clip", chat=GROUP)
     assert "resets at midnight UTC (in " in over.params["text"]
+
+
+async def test_the_queue_in_a_dm_with_a_cancel_per_job(
+    api: BotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    # A long clip renders for seconds: the job is still in hand when the admin presses Cancel.
+    settings = telegram_settings(tmp_path, api, CLIPCREW_CLIP_SECONDS=20)
+    services = await start_services(settings, local_chat=False)
+    try:
+        make_admin(api, ADA)
+        await api.say(GROUP, BOB, "/sora a cat on a skateboard")
+        await said(api, "🎬 Queued", chat=GROUP)
+        await api.say(GROUP, ADA, "/admin queue")
+        listing = await said(api, "@bob: “a cat on a skateboard”", chat={"id": ADA["id"]})
+        [[cancel]] = listing.params["reply_markup"]["inline_keyboard"]
+        assert cancel["text"] == "✖️ Cancel 1"
+        message = api.message(ADA["id"], listing.result["message_id"])
+        await api.press(ADA, message, cancel["callback_data"])
+        [alert] = await api.wait_for("answerCallbackQuery")
+        assert alert.params["text"] == "✖️ Cancelled."
+        edits = [c.params["text"] for c in api.of("editMessageText")]
+        assert "⚠️ An admin of this chat cancelled this clip." in edits
+    finally:
+        await stop_bot(api, services)
+    assert api.of("sendVideo") == []
