@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 CHANNEL_RETRY_S = 1.0
 # How often queued jobs are handed to the queue again (after Redis was unreachable).
 REQUEUE_S = 10.0
+REQUEUE_AGE = timedelta(seconds=15)
 # A clip finished this long ago without a post had its done event lost; older ones than the
 # window are left alone (a bot started on an old database does not flood the chats).
 UNPOSTED_GRACE = timedelta(seconds=30)
@@ -94,6 +95,8 @@ class Core:
         self._routes: dict[str, delivery.Route] = {}
         # A burst of commands is written in a few transactions, not one each (group commit).
         self._record: Batcher[JobRequest, Recorded] = Batcher(partial(record_jobs, deps))
+        # Prompts arriving together are checked in one light call (bot.moderation).
+        self._checker = moderation.PromptChecker(deps.light)
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
         )
@@ -232,7 +235,7 @@ class Core:
         asker = moderation.Asker(
             command.author, command.chat, texts, consenting_cameos=bool(request.cameos.uses)
         )
-        return replace(request, rules=await moderation.screen(self.deps, asker))
+        return replace(request, rules=await moderation.screen(self.deps, self._checker, asker))
 
     async def _admin(self, port: ChatPort, command: AdminCommand) -> Reply:
         reply = await admin.run(self.deps, self._ports, command)
@@ -363,8 +366,10 @@ class Core:
         while True:
             await asyncio.sleep(every_s)
             try:
+                # Not the newest: their command is still being answered, and they are handed
+                # over as soon as their status message is up.
                 async with self.deps.db.session() as session:
-                    job_ids = await job_rows.queued_ids(session)
+                    job_ids = await job_rows.queued_ids(session, before=utcnow() - REQUEUE_AGE)
                 for job_id in job_ids:
                     if await self.deps.queue.enqueue(job_id):
                         log.info("queued job handed over", extra={"job_id": job_id})
@@ -520,7 +525,8 @@ class Core:
                 if stale:
                     await source.ack(delivered)
                 else:
-                    await self._consume(source, delivered)
+                    # A stale event's preview frame still shows, with the progress after it.
+                    await self._consume(source, queue_view.with_preview(delivered, events[:index]))
 
         await asyncio.gather(*(one_job(events) for events in by_job.values()))
 

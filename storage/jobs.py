@@ -135,9 +135,11 @@ async def in_flight_ids(session: AsyncSession) -> list[str]:
     return list((await session.exec(query)).all())
 
 
-async def queued_ids(session: AsyncSession) -> list[str]:
-    """Jobs waiting for a worker, oldest first."""
+async def queued_ids(session: AsyncSession, *, before: datetime | None = None) -> list[str]:
+    """Jobs waiting for a worker, oldest first; only those recorded before `before`, if given."""
     query = select(Job.id).where(Job.state == JobState.QUEUED).order_by(col(Job.created_at))
+    if before is not None:
+        query = query.where(col(Job.created_at) < before)
     return list((await session.exec(query)).all())
 
 

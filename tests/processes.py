@@ -150,6 +150,8 @@ def base_env(
         "CLIPCREW_CLIP_SECONDS": "1",
         "CLIPCREW_CLIP_FPS": "12",
         "CLIPCREW_MAX_JOBS_PER_USER": "50",
+        "CLIPCREW_DAILY_CLIPS_PER_PERSON": "1000",
+        "CLIPCREW_DAILY_CLIPS_PER_CHAT": "1000",
         "HF_HUB_OFFLINE": "1",
     }
 

@@ -148,6 +148,8 @@ async def test_jobs_recorded_while_the_queue_is_unreachable_go_out_when_it_answe
     [job] = await jobs(bot.db)
     assert job.state is JobState.QUEUED and bot.queue.enqueued == []
     bot.queue.unreachable = False
+    async with bot.db.transaction() as session:  # the newest are left to their own command
+        await session.exec(update(Job).values(created_at=utcnow() - timedelta(minutes=1)))
     requeue = asyncio.create_task(bot.core.run_requeue(every_s=0.01))
     try:
         await until(lambda: bot.queue.enqueued)
