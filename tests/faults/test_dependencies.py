@@ -1,0 +1,58 @@
+"""Redis and PostgreSQL going away mid-batch: commands are still answered, jobs wait in the
+database, workers reconnect, and every clip arrives exactly once. Both servers are the test's
+own (tests.processes), so restarting them disturbs no one else; this Redis keeps nothing on
+disk, so a restart loses every queue and stream: the worst case."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.faults.conftest import Build, report
+from tests.processes import PrivatePostgres, PrivateRedis
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+async def test_redis_then_postgres_restart_mid_batch(
+    deployment_on: Build, private_redis: PrivateRedis, private_postgres: PrivatePostgres
+) -> None:
+    deployment = await deployment_on(
+        redis_url=private_redis.url,
+        postgres_url=private_postgres.url,
+        CLIPCREW_CLIP_SECONDS="2",
+        CLIPCREW_CLIP_WIDTH="320",
+        CLIPCREW_CLIP_HEIGHT="240",
+    )
+    await deployment.start()
+    api = deployment.api
+
+    # 1. Redis dies mid-batch and comes back empty a few seconds later.
+    commands = await deployment.ask(10)
+    await api.wait_for("sendVideo", 2)
+    private_redis.kill()
+    await asyncio.sleep(3)
+    during = await deployment.ask(2, start=10)  # answered while Redis is away
+    private_redis.start()
+    back = time.monotonic()
+    counts = await deployment.delivered(commands + during)
+    recover_s = time.monotonic() - back - 3  # less the wait for duplicates
+    report("Redis restarted empty mid-batch (12 clips)", counts, recover_s)
+    assert counts == {c["message_id"]: 1 for c in commands + during}
+
+    # 2. PostgreSQL restarts mid-batch.
+    seen = len(api.of("sendVideo"))
+    commands = await deployment.ask(10, start=20)
+    await api.wait_for("sendVideo", seen + 2)
+    await asyncio.to_thread(private_postgres.stop)
+    await asyncio.sleep(3)
+    await asyncio.to_thread(private_postgres.start)
+    back = time.monotonic()
+    counts = await deployment.delivered(commands)
+    recover_s = time.monotonic() - back - 3
+    report("PostgreSQL restarted mid-batch (10 clips)", counts, recover_s)
+    assert counts == {c["message_id"]: 1 for c in commands}
+    for name in ("bot", "worker-1", "worker-2", "light"):
+        assert deployment.shape.processes[name].returncode is None, deployment.shape.log(name)
