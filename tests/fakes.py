@@ -3,6 +3,7 @@ core asks of it, and a queue that records what was enqueued."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,10 +121,13 @@ class RecordingLight:
 
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     down: bool = False
+    # How long an answer takes, like a light worker's round trip.
+    delay_s: float = 0.0
     calls: list[tuple[str, Payload]] = field(default_factory=list)
 
     async def call(self, task: str, payload: Payload, *, timeout_s: float) -> Payload:
         self.calls.append((task, payload))
+        await asyncio.sleep(self.delay_s)
         if self.down:
             raise LightTaskTimeout(f"{task} took over {timeout_s:g} s")
         if task != MODERATE_TEXT:

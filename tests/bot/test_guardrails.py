@@ -3,6 +3,7 @@ daily budgets, and the admin commands, with a real database and a scripted light
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -161,6 +162,21 @@ async def test_each_dialogue_line_is_checked_too(bot: Bot) -> None:
     reply = await bot.core.handle(sora('a knight says "so much gore"'))
     assert isinstance(reply, Refused)
     assert bot.light.texts() == ['a knight says "so much gore"', "so much gore"]
+
+
+async def test_a_burst_of_prompts_is_checked_in_a_few_light_calls(bot: Bot) -> None:
+    bot.light.delay_s = 0.2
+    prompts = [f"cat number {n}" if n % 3 else f"gore number {n}" for n in range(40)]
+    replies = await asyncio.gather(
+        *(bot.core.handle(sora(p, who=n + 2, msg=f"m{n}")) for n, p in enumerate(prompts))
+    )
+    refused = [p for p, r in zip(prompts, replies, strict=True) if isinstance(r, Refused)]
+    assert refused == [p for p in prompts if "gore" in p]
+    assert all(isinstance(r, Queued) for p, r in zip(prompts, replies, strict=True) if "cat" in p)
+    # The first call goes at once; the ones arriving meanwhile wait and go together, at most
+    # 32 texts a call.
+    assert len(bot.light.calls) <= 10
+    assert all(len(payload["texts"]) <= 32 for _, payload in bot.light.calls)
 
 
 async def test_the_prompt_of_a_sexual_minors_refusal_is_never_stored(bot: Bot) -> None:
