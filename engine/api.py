@@ -62,12 +62,13 @@ PRESET_NAMES: tuple[str, ...] = (STRICT, STANDARD, ADULT)
 
 # A score above its threshold refuses; ALLOWED (1.0) lets the category through, as no score
 # exceeds it. Sexual content involving minors and realistic likeness of real people are refused
-# in every preset. The prompt thresholds were chosen from cross-validation on the shipped training
-# data (`python -m engine.moderation.train --cv`) and are measured on the separate evaluation set
-# with `bench/moderation.py`. NudeNet sees exposed breasts in harmless round cartoon shapes at
-# 0.3-0.4 (and up to 0.8 for a sketch frog's eyes: the sketch engine skips the check), so the
-# nudity thresholds sit above 0.5 (how it scores real nudity was not measured here: the project
-# ships no such pictures).
+# in every preset. The prompt thresholds were read off the cross-validation sweep on the shipped
+# training data (`python -m engine.moderation.train --cv`, where the training set's hard
+# look-alikes make it harsher than real prompts): `standard` where refusals of harmless prompts
+# level off, `strict` lower. `bench/moderation.py` measures them on the separate evaluation set.
+# NudeNet sees exposed breasts in harmless round cartoon shapes at 0.3-0.4 (and up to 0.8 for a
+# sketch frog's eyes: the sketch engine skips the check), so the nudity thresholds sit above 0.5
+# (how it scores real nudity was not measured here: the project ships no such pictures).
 ALLOWED = 1.0
 PRESETS: dict[str, dict[str, float]] = {
     STRICT: {
@@ -76,15 +77,15 @@ PRESETS: dict[str, dict[str, float]] = {
         NUDITY: 0.55,
     },
     STANDARD: {
-        **dict.fromkeys(CATEGORIES, 0.7),
+        **dict.fromkeys(CATEGORIES, 0.75),
         SEXUAL_MINORS: 0.5,
         NUDITY: 0.65,
     },
     ADULT: {
-        **dict.fromkeys(CATEGORIES, 0.7),
+        **dict.fromkeys(CATEGORIES, 0.75),
         SEXUAL: ALLOWED,
         SEXUAL_MINORS: 0.5,
-        GRAPHIC_VIOLENCE: 0.8,
+        GRAPHIC_VIOLENCE: 0.85,
         NUDITY: ALLOWED,
     },
 }

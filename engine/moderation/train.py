@@ -14,7 +14,7 @@ import argparse
 
 import numpy as np
 
-from engine.api import CATEGORIES, PRESETS, SEXUAL, refused_category
+from engine.api import CATEGORIES, PRESETS, SEXUAL, SEXUAL_MINORS, STANDARD, refused_category
 from engine.moderation.embed import shared_embedder
 from engine.moderation.head import (
     HARMLESS,
@@ -28,6 +28,8 @@ from engine.moderation.head import (
 from engine.moderation.rules import apply_rules
 
 FOLDS = 5
+# Thresholds the cross-validation tries for all categories at once, to choose the presets'.
+SWEEP = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
 
 
 def cross_validate(examples: list[Example], vectors: np.ndarray) -> None:
@@ -44,14 +46,19 @@ def cross_validate(examples: list[Example], vectors: np.ndarray) -> None:
         for category, score in apply_rules(example.text, found[SEXUAL]).scores.items():
             found[category] = max(found[category], score)
         scores.append(found)
-    for preset, thresholds in PRESETS.items():
+    tables = {f"one threshold {t:.2f}": _uniform(t) for t in SWEEP}
+    for name, thresholds in (tables | PRESETS).items():
         refused = [refused_category(found, thresholds) is not None for found in scores]
         harmful = [r for r, label in zip(refused, labels, strict=True) if label != HARMLESS]
         harmless = [r for r, label in zip(refused, labels, strict=True) if label == HARMLESS]
         print(
-            f"{FOLDS}-fold cross-validation, {preset}: {np.mean(harmful):.1%} of harmful "
+            f"{FOLDS}-fold cross-validation, {name}: {np.mean(harmful):.1%} of harmful "
             f"refused, {np.mean(harmless):.1%} of harmless refused"
         )
+
+
+def _uniform(threshold: float) -> dict[str, float]:
+    return {**dict.fromkeys(CATEGORIES, threshold), SEXUAL_MINORS: PRESETS[STANDARD][SEXUAL_MINORS]}
 
 
 def main() -> None:
