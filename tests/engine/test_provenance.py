@@ -79,8 +79,9 @@ def test_own_ca_is_made_once_and_kept_private(tmp_path: Path) -> None:
 
 
 async def test_every_clip_the_worker_stores_is_signed_with_its_number(
-    sqlite_db: Database, blobs: BlobStore, signer: ClipSigner
+    any_db: Database, blobs: BlobStore, signer: ClipSigner
 ) -> None:
+    sqlite_db = any_db  # SQLite and PostgreSQL alike
     job = await make_job(sqlite_db)
     await run_job(worker(sqlite_db, blobs, signer), job.id)
     clip = await clip_of_job(sqlite_db, job.id)

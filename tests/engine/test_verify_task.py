@@ -49,8 +49,9 @@ async def stored_clip(db: Database, blobs: BlobStore, signer: ClipSigner) -> tup
 
 
 async def test_verify_video_answers_with_the_lines_clipcrew_verify_prints(
-    sqlite_db: Database, blobs: BlobStore, signer: ClipSigner
+    any_db: Database, blobs: BlobStore, signer: ClipSigner
 ) -> None:
+    sqlite_db = any_db  # SQLite and PostgreSQL alike
     clip, data = await stored_clip(sqlite_db, blobs, signer)
     light = InProcessLight(
         LightContext(sqlite_db, blobs, FaceModels(), owns_db=False, signer=signer)
