@@ -141,7 +141,8 @@ class Usage:
             '• Put dialogue in quotes; Name: "line" picks a speaker.\n'
             f"• Reply to a clip with /{self.command} <change> to remix it.\n"
             f"• Mention a friend (@name) to put their cameo in, with their OK.\n"
-            "• /cameo records your own cameo and sets who may use it."
+            "• /cameo records your own cameo and sets who may use it.\n"
+            "• /feed shows this chat's clips; /remix 12 <change> remixes clip 12."
         )
 
 

@@ -81,11 +81,12 @@ async def test_help_is_ephemeral(services: Services, emulator: Emulator) -> None
     assert edit.detail.startswith("Usage: /sora <what should happen>")
 
 
-async def test_feed_says_coming_soon(services: Services, emulator: Emulator) -> None:
+async def test_feed_answers_in_the_channel(services: Services, emulator: Emulator) -> None:
     await slash(emulator, "feed")
     [ack] = await emulator.wait_for("ack")
-    assert ack.detail == {"type": 4, "ephemeral": True}
-    assert emulator.messages[ack.message_id]["content"].startswith("Feeds are coming soon")
+    assert ack.detail == {"type": 5, "ephemeral": False}
+    [answer] = await emulator.wait_for("edit_original")
+    assert "No clips here yet" in answer.detail and "/f/" in answer.detail
 
 
 @pytest.mark.parametrize("discord_env", [{"CLIPCREW_MAX_JOBS_PER_USER": 1}])
