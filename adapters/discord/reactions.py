@@ -21,7 +21,9 @@ class Core(Protocol):
 
 def reaction_key(emoji: discord.PartialEmoji) -> str:
     """A unicode emoji as itself; a server's custom emoji by its id."""
-    return emoji.name or "" if emoji.id is None else f"custom:{emoji.id}"
+    if emoji.id is not None:
+        return f"custom:{emoji.id}"
+    return emoji.name or ""
 
 
 def reacted(client: discord.Client, event: discord.RawReactionActionEvent) -> React | None:

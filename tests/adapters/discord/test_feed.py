@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import re
 
+import discord
+
+from adapters.discord.reactions import reaction_key
 from bot.types import ChatRef, ChatUser
 from clipcrew.app import Services
 from storage import feed as feed_rows
@@ -122,3 +125,8 @@ async def test_remix_by_number_and_the_chain(services: Services, emulator: Emula
     _, chain = await feed(emulator, "#1")
     assert listed(chain) == [1, 2]
     assert any(line.startswith("└ #2") for line in chain.splitlines())
+
+
+def test_reaction_keys() -> None:
+    assert reaction_key(discord.PartialEmoji(name="👍")) == "👍"
+    assert reaction_key(discord.PartialEmoji(name="party", id=1234)) == "custom:1234"
