@@ -80,7 +80,7 @@ def main() -> int:
     options = parser.parse_args()
     examples = read_examples(EVAL_FILE)
     start = time.perf_counter()
-    classifier = shared_classifier()
+    classifier = shared_classifier(threads=1)  # as a light worker runs it
     loaded = time.perf_counter() - start
     texts = [example.text for example in examples]
     start = time.perf_counter()

@@ -187,7 +187,7 @@ def light_worker_settings(config: WorkerConfig) -> dict[str, Any]:
         ctx[LIGHT_CONTEXT_KEY] = light_context(config)
         # The prompt check answers every /sora within a second, so its model loads before
         # the worker takes its first task (a prompt checked mid-load would wait seconds).
-        await moderation_warm_up()
+        await moderation_warm_up(torch_threads=1)
         context: LightContext = ctx[LIGHT_CONTEXT_KEY]
         try:
             # Selfie checks too: the first one should not wait for the face model to load.

@@ -35,8 +35,8 @@ class Classifier:
     head: Head
 
     @classmethod
-    def load(cls) -> Classifier:
-        return cls(shared_embedder(), Head.load())
+    def load(cls, threads: int | None = None) -> Classifier:
+        return cls(shared_embedder(threads), Head.load())
 
     def check_texts(self, texts: list[str]) -> list[TextVerdict]:
         if not texts:
@@ -56,12 +56,13 @@ _lock = threading.Lock()
 _shared: Classifier | None = None
 
 
-def shared_classifier() -> Classifier:
-    """The process's one classifier, loaded on first use (threads wait for one load)."""
+def shared_classifier(threads: int | None = None) -> Classifier:
+    """The process's one classifier, loaded on first use (threads wait for one load);
+    `threads` is torch's thread count for the process (see Embedder.load)."""
     global _shared
     with _lock:
         if _shared is None:
-            _shared = Classifier.load()
+            _shared = Classifier.load(threads)
         return _shared
 
 

