@@ -20,10 +20,11 @@ from pathlib import Path
 from bot.commands import Generate
 from bot.deps import BotConfig, Deps
 from bot.ports import Capabilities, Notice
-from bot.replies import ClipReady
+from bot.replies import ClipReady, Note
 from bot.service import Core
 from bot.types import ChatRef, ChatUser, MessageRef
-from clipcrew.settings import Settings
+from engine.config import RedisConfig
+from engine.queue import MODERATE_TEXT, Payload
 from engine.queues import make_queue
 from storage.blobs import BlobStore
 from storage.db import connect
@@ -48,7 +49,8 @@ class TimingPort:
         self._n += 1
         return MessageRef(chat, f"s{self._n}")
 
-    async def edit(self, message: MessageRef, reply: Notice) -> None: ...
+    async def edit(self, message: MessageRef, reply: Notice) -> MessageRef | None:
+        return None
 
     async def delete(self, message: MessageRef) -> None: ...
 
@@ -57,22 +59,44 @@ class TimingPort:
     ) -> MessageRef:
         raise AssertionError("no clips in this benchmark")
 
+    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
+        raise AssertionError("no direct messages in this benchmark")
+
+    def link(self, message: MessageRef) -> str | None:
+        return None
+
+    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
+        return None
+
+
+class InstantCheck:
+    """A light pool whose prompt check allows everything at once (all scores 0)."""
+
+    async def call(self, task: str, payload: Payload, *, timeout_s: float) -> Payload:
+        assert task == MODERATE_TEXT
+        return {"results": [{"scores": {}, "rule_hits": []} for _ in payload["texts"]]}
+
+    async def close(self) -> None:
+        return None
+
 
 async def one_round(folder: Path, commands: int) -> list[float]:
-    settings = Settings(CLIPCREW_DATA_DIR=folder)  # type: ignore[call-arg]
     db = connect(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
     await upgrade(db)
 
     async def no_op(job_id: str) -> None:
         return None
 
-    queue = make_queue(settings, no_op)
+    queue = make_queue(RedisConfig(), no_op)
     port = TimingPort()
     core = Core(
         Deps(
             db=db,
             queue=queue,
             blobs=BlobStore(folder / "blobs"),
+            # The prompt check answers at once here: this times the core's own answer
+            # (bench/guardrails.py times the real classifier on the light pool).
+            light=InstantCheck(),
             config=BotConfig(max_jobs_per_user=1_000),
         )
     )

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
@@ -27,7 +26,6 @@ from engine.queue import MODERATE_TEXT, LightCalls, LightTaskFailed
 from storage import guardrails
 from storage.batching import Batcher
 from storage.db import Database
-from storage.models import Chat, User
 from storage.people import upsert_chat, upsert_user
 
 log = logging.getLogger(__name__)
@@ -73,99 +71,137 @@ class Asker:
 Scores = dict[str, float]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What the chat allows and whether this person is banned there."""
+
+    rules: ChatRules
+    banned: bool = False
+
+
 class PromptChecker:
-    """Scores texts on the light pool. Commands that arrive while a call is out are checked
-    together in the next one (storage.batching), so a burst of commands costs a few batched
-    classifier passes rather than one pass each."""
+    """The check, for many commands at once: commands that arrive while a check is out are
+    checked together in the next one (storage.batching), with one read of their chats' rules
+    and bans and one light call for all their texts. A burst of commands thus costs a few
+    queries and classifier passes rather than some for each command."""
 
-    def __init__(self, light: LightCalls | None) -> None:
-        self.light = light
-        self._batch: Batcher[tuple[str, ...], list[Scores]] = Batcher(self._score_many)
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        config = deps.config
+        self.defaults = Budget(config.daily_clips_per_person, config.daily_clips_per_chat)
+        self._batch: Batcher[Asker, tuple[Standing, list[Scores]]] = Batcher(self._check_many)
 
-    async def scores(self, texts: tuple[str, ...]) -> list[Scores]:
-        """One score table per text, in order; raises Unchecked when no answer came in time."""
-        if self.light is None:  # no light pool wired in: nothing can be checked or queued
-            raise Unchecked()
+    async def check(self, asker: Asker) -> tuple[Standing, list[Scores]]:
+        """The asker's standing and one score table per text; raises Unchecked when the light
+        pool did not answer in time."""
         try:
             async with asyncio.timeout(MAX_WAIT_S):
-                return await self._batch(texts)
+                return await self._batch(asker)
+        except Unchecked:
+            raise
+        except Exception as error:
+            log.warning("prompt check unavailable", extra={"error": type(error).__name__})
+            raise Unchecked() from error
+
+    async def _check_many(
+        self, askers: list[Asker]
+    ) -> list[tuple[Standing, list[Scores]] | Exception]:
+        async with self.deps.db.session() as session:  # reads only: no writer lock
+            standings = await _standings(session, askers, self.defaults)
+        wanted = [_texts(a) for a, s in zip(askers, standings, strict=True) if not s.banned]
+        unchecked = False
+        try:
+            by_text = await self._score(list(dict.fromkeys(t for texts in wanted for t in texts)))
+        except Unchecked:
+            by_text, unchecked = {}, True
+        results: list[tuple[Standing, list[Scores]] | Exception] = []
+        for asker, standing in zip(askers, standings, strict=True):
+            if standing.banned:
+                results.append((standing, []))
+            elif unchecked:
+                results.append(Unchecked())
+            else:
+                results.append((standing, [by_text[text] for text in _texts(asker)]))
+        return results
+
+    async def _score(self, texts: list[str]) -> dict[str, Scores]:
+        if not texts:
+            return {}
+        light = self.deps.light
+        if light is None:  # no light pool wired in: nothing can be checked, so none queued
+            raise Unchecked()
+        chunks = [
+            texts[i : i + MAX_TEXTS_PER_CALL] for i in range(0, len(texts), MAX_TEXTS_PER_CALL)
+        ]
+        try:
+            answers = await asyncio.gather(*(_call(light, chunk) for chunk in chunks))
         except Exception as error:
             # A timeout, no light worker, a crash, or an answer we can't read: all unchecked.
             log.warning("prompt check unavailable", extra={"error": type(error).__name__})
             raise Unchecked() from error
+        return {text: scores for answer in answers for text, scores in answer.items()}
 
-    async def _score_many(self, asked: list[tuple[str, ...]]) -> list[list[Scores] | Exception]:
-        unique = list(dict.fromkeys(text for texts in asked for text in texts))
-        chunks = [
-            unique[i : i + MAX_TEXTS_PER_CALL] for i in range(0, len(unique), MAX_TEXTS_PER_CALL)
-        ]
-        answers = await asyncio.gather(*(self._call(chunk) for chunk in chunks))
-        by_text = {text: scores for answer in answers for text, scores in answer.items()}
-        return [[by_text[text] for text in texts] for texts in asked]
 
-    async def _call(self, texts: list[str]) -> dict[str, Scores]:
-        assert self.light is not None
-        answer = await self.light.call(
-            MODERATE_TEXT, {"texts": texts}, timeout_s=MODERATION_TIMEOUT_S
-        )
-        per_text = scores_of(answer)
-        if len(per_text) != len(texts):
-            raise LightTaskFailed(f"the check answered {len(per_text)} of {len(texts)} texts")
-        return dict(zip(texts, per_text, strict=True))
+async def _call(light: LightCalls, texts: list[str]) -> dict[str, Scores]:
+    answer = await light.call(MODERATE_TEXT, {"texts": texts}, timeout_s=MODERATION_TIMEOUT_S)
+    per_text = scores_of(answer)
+    if len(per_text) != len(texts):
+        raise LightTaskFailed(f"the check answered {len(per_text)} of {len(texts)} texts")
+    return dict(zip(texts, per_text, strict=True))
+
+
+def _texts(asker: Asker) -> list[str]:
+    return [text for text in dict.fromkeys(asker.texts) if text.strip()]
+
+
+async def _standings(
+    session: AsyncSession, askers: list[Asker], defaults: Budget
+) -> list[Standing]:
+    people = {(a.author.platform, a.author.user_id) for a in askers}
+    places = {(a.chat.platform, a.chat.chat_id) for a in askers}
+    users = await guardrails.user_ids_of(session, list(people))
+    chats = await guardrails.chat_ids_of(session, list(places))
+    policies = await guardrails.policies_of(session, list(chats.values()))
+    pairs = [
+        (chats[(a.chat.platform, a.chat.chat_id)], users[(a.author.platform, a.author.user_id)])
+        for a in askers
+        if (a.chat.platform, a.chat.chat_id) in chats
+        and (a.author.platform, a.author.user_id) in users
+    ]
+    banned = await guardrails.banned_pairs(session, pairs)
+    standings = []
+    for asker in askers:
+        chat_id = chats.get((asker.chat.platform, asker.chat.chat_id))
+        user_id = users.get((asker.author.platform, asker.author.user_id))
+        rules = rules_of(policies.get(chat_id) if chat_id is not None else None, defaults)
+        standings.append(Standing(rules, banned=(chat_id, user_id) in banned))
+    return standings
 
 
 async def screen(deps: Deps, checker: PromptChecker, asker: Asker) -> ChatRules:
     """The chat's rules when the request may go on; raises Banned, Unchecked or PromptRefused
     (each a BotError whose text the person reads) when it may not."""
-    db, config = deps.db, deps.config
-    defaults = Budget(config.daily_clips_per_person, config.daily_clips_per_chat)
-    # Reads only: a burst of commands must not queue up for SQLite's one writer here.
-    async with db.session() as session:
-        user_id, chat_id = await _known_ids(session, asker)
-        policy, banned = None, False
-        if chat_id is not None:
-            policy = await guardrails.policy_of(session, chat_id)
-            if user_id is not None:
-                banned = await guardrails.is_banned(session, chat_id, user_id)
-    if banned:
-        await _log(db, asker, "banned", "")
+    standing, per_text = await checker.check(asker)
+    if standing.banned:
+        await _log(deps.db, asker, "banned", "")
         raise Banned()
-    rules = rules_of(policy, defaults)
-    category = await _verdict(checker, asker, rules)
+    category = _verdict(per_text, asker, standing.rules)
     if category is not None:
         kept = "" if category == SEXUAL_MINORS else " / ".join(asker.texts)[:KEPT_CHARS]
-        await _log(db, asker, category, kept)
+        await _log(deps.db, asker, category, kept)
         log.info("prompt refused", extra={"category": category, "platform": asker.chat.platform})
         raise PromptRefused(category)
-    return rules
+    return standing.rules
 
 
-async def _verdict(checker: PromptChecker, asker: Asker, rules: ChatRules) -> str | None:
-    """The category to refuse for, or None; raises Unchecked when no light worker answered."""
-    texts = tuple(text for text in dict.fromkeys(asker.texts) if text.strip())
-    if not texts:
-        return None
-    per_text = await checker.scores(texts)
+def _verdict(per_text: list[Scores], asker: Asker, rules: ChatRules) -> str | None:
+    """The category to refuse for, or None."""
     thresholds = rules.thresholds_for(consenting_cameos=asker.consenting_cameos)
     refused = [refused_category(scores, thresholds) for scores in per_text]
     found = [category for category in refused if category is not None]
     if SEXUAL_MINORS in found:
         return SEXUAL_MINORS
     return found[0] if found else None
-
-
-async def _known_ids(session: AsyncSession, asker: Asker) -> tuple[int | None, int | None]:
-    """The person's and the chat's row ids, where they exist yet (read only)."""
-    author, chat = asker.author, asker.chat
-    user = await session.exec(
-        select(User.id).where(
-            User.platform == author.platform, User.platform_user_id == author.user_id
-        )
-    )
-    row = await session.exec(
-        select(Chat.id).where(Chat.platform == chat.platform, Chat.platform_chat_id == chat.chat_id)
-    )
-    return user.first(), row.first()
 
 
 async def _rows(session: AsyncSession, asker: Asker) -> tuple[int, int]:

@@ -96,7 +96,7 @@ class Core:
         # A burst of commands is written in a few transactions, not one each (group commit).
         self._record: Batcher[JobRequest, Recorded] = Batcher(partial(record_jobs, deps))
         # Prompts arriving together are checked in one light call (bot.moderation).
-        self._checker = moderation.PromptChecker(deps.light)
+        self._checker = moderation.PromptChecker(deps)
         self._remember: Batcher[tuple[str, MessageRef], None] = Batcher(
             partial(remember_statuses, deps)
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,7 @@ from storage.models import (
     ACTIVE,
     AuditEntry,
     Ban,
+    Chat,
     ChatPolicy,
     Clip,
     Job,
@@ -35,6 +36,40 @@ async def policy_of(session: AsyncSession, chat_id: int) -> ChatPolicy | None:
 async def policies_of(session: AsyncSession, chat_ids: list[int]) -> dict[int, ChatPolicy]:
     rows = await session.exec(select(ChatPolicy).where(col(ChatPolicy.chat_id).in_(chat_ids)))
     return {row.chat_id: row for row in rows.all()}
+
+
+async def user_ids_of(
+    session: AsyncSession, people: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Row ids of the people (platform, platform user id) that have one; nothing is created."""
+    if not people:
+        return {}
+    query = select(User.id, User.platform, User.platform_user_id).where(
+        tuple_(col(User.platform), col(User.platform_user_id)).in_(people)
+    )
+    return {(p, key): row_id for row_id, p, key in (await session.exec(query)).all() if row_id}
+
+
+async def chat_ids_of(
+    session: AsyncSession, chats: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Row ids of the chats (platform, platform chat id) that have one; nothing is created."""
+    if not chats:
+        return {}
+    query = select(Chat.id, Chat.platform, Chat.platform_chat_id).where(
+        tuple_(col(Chat.platform), col(Chat.platform_chat_id)).in_(chats)
+    )
+    return {(p, key): row_id for row_id, p, key in (await session.exec(query)).all() if row_id}
+
+
+async def banned_pairs(session: AsyncSession, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (chat id, user id) pairs are banned."""
+    if not pairs:
+        return set()
+    query = select(Ban.chat_id, Ban.user_id).where(
+        tuple_(col(Ban.chat_id), col(Ban.user_id)).in_(pairs)
+    )
+    return {(chat, user) for chat, user in (await session.exec(query)).all()}
 
 
 async def save_policy(
