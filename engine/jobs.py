@@ -31,6 +31,7 @@ from engine.events import EventSink, JobEvent
 from engine.lease import LEASE_S, RENEW_S, worker_name
 from engine.ledger import Ledger
 from engine.previews import PreviewSender
+from engine.provenance.manifest import ClipSigner, room_for_manifest
 from engine.request import (
     CameoRef,
     Cancelled,
@@ -52,7 +53,6 @@ from storage.models import Clip, Job, JobState, utcnow
 if TYPE_CHECKING:
     from engine.backends import VideoBackend
     from engine.moderation.nudity import NudityDetector, NudityScreen
-    from engine.provenance.manifest import ClipSigner
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,8 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
             request,
             verdicts,
             author_id=claimed.job.author_id,
-            target_bytes=claimed.job.target_bytes,
+            # The C2PA manifest signed onto the clip afterwards must fit too.
+            target_bytes=room_for_manifest(claimed.job.target_bytes, ctx.signer),
         )
         if verdicts:
             await record_similarities(ctx.db, job_id, verdicts[0])

@@ -27,6 +27,8 @@ SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmic
 # Extended key usages a signing certificate may carry: emailProtection (clipcrew's own CA),
 # documentSigning and the C2PA one (an operator's certificate from a C2PA-conformant CA).
 _EKUS = "1.3.6.1.5.5.7.3.4\n1.3.6.1.5.5.7.3.36\n1.3.6.1.4.1.62558.2.1\n"
+# Bytes kept free under an upload limit for the manifest.
+MANIFEST_ROOM = 32 * 1024
 # Validation states c2pa reports for a manifest whose signature and hashes check out.
 GOOD_STATES = ("Valid", "Trusted")
 
@@ -115,6 +117,14 @@ def trust_anchors(config: ProvenanceConfig) -> bytes:
         if ca.exists():
             anchors += _read(ca)
     return anchors
+
+
+def room_for_manifest(target_bytes: int | None, signer: ClipSigner | None) -> int | None:
+    """The size to encode for, so that the signed clip still fits `target_bytes`: a manifest
+    takes about 4 KB (a remix's, with its parent's inside, about 10 KB)."""
+    if target_bytes is None or signer is None:
+        return target_bytes
+    return target_bytes - min(MANIFEST_ROOM, target_bytes // 10)
 
 
 def _read(path: Any) -> bytes:

@@ -212,3 +212,21 @@ def test_an_unreadable_or_broken_key_says_which(tmp_path: Path) -> None:
     broken.write_bytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     with pytest.raises(ProvenanceError, match="unusable"):
         load_signer(ProvenanceConfig(cert_chain=own.chain, key=broken))
+
+
+async def test_a_clip_signed_under_an_upload_limit_still_fits_it(
+    sqlite_db: Database, blobs: BlobStore, signer: ClipSigner
+) -> None:
+    ctx = worker(sqlite_db, blobs, signer)
+    free = await make_job(sqlite_db, seed=3, width=128, height=128, fps=12)
+    await run_job(ctx, free.id)
+    size = (await clip_of_job(sqlite_db, free.id)).size_bytes
+    # The same clip under a limit its unsigned encode fits but its signed file would not.
+    limit = size - 1000
+    capped = await make_job(sqlite_db, seed=3, width=128, height=128, fps=12, target_bytes=limit)
+    await run_job(ctx, capped.id)
+    clip = await clip_of_job(sqlite_db, capped.id)
+    data = await blobs.read(clip.blob_key)
+    assert len(data) <= limit
+    report = read_manifest(data, signer.anchors_pem)
+    assert report is not None and report.trusted
