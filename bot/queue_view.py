@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Queued
 from bot.types import ChatRef, MessageRef
-from engine.events import JobEvent
+from engine.events import Delivered, JobEvent
 from storage import estimates, fair_claims
 from storage.fairness import Waiting
 from storage.models import Chat, Job, JobState, utcnow
@@ -190,3 +190,15 @@ async def preview_of(deps: Deps, event: JobEvent) -> bytes | None:
     except Exception:
         log.info("preview frame gone", extra={"job_id": event.job_id})
         return None
+
+
+def with_preview(delivered: Delivered, before: list[Delivered]) -> Delivered:
+    """A progress event without a preview frame takes the newest one among the stale events
+    before it in its batch (else a burst of events could skip every preview)."""
+    event = delivered.event
+    if event.kind != "progress" or event.preview_key is not None:
+        return delivered
+    keys = [d.event.preview_key for d in before if d.event.preview_key is not None]
+    if not keys:
+        return delivered
+    return Delivered(delivered.id, replace(event, preview_key=keys[-1]))

@@ -81,10 +81,10 @@ class PreviewSender:
         job_id: str,
         loop: asyncio.AbstractEventLoop,
         *,
-        interval_s: float = PREVIEW_INTERVAL_S,
+        interval_s: float | None = None,
     ) -> None:
         self._blobs, self._job_id, self._loop = blobs, job_id, loop
-        self._interval_s = interval_s
+        self._interval_s = PREVIEW_INTERVAL_S if interval_s is None else interval_s
         self._last = float("-inf")
         self._keys: list[str] = []
 

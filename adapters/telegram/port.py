@@ -18,6 +18,7 @@ from telegram.constants import ChatMemberStatus, MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.convert import PLATFORM, message_ref
+from adapters.telegram.status import PhotoStatuses
 from bot.callbacks import Action, Button, sign
 from bot.ports import CannotDM, Capabilities, Notice, PlatformBusy, UploadTooLarge
 from bot.replies import Choice, ClipReady, Note, Progress
@@ -57,6 +58,8 @@ class TelegramPort:
     def __init__(self, bot: Bot, *, secret: bytes) -> None:
         self.bot = bot
         self.secret = secret
+        # Status messages that show a preview picture (adapters.telegram.status).
+        self.statuses = PhotoStatuses(bot)
         # The core throttles edits per job; two jobs in one chat would still edit twice as
         # often, so progress edits are also spaced per chat (monotonic time of the last one).
         self._last_edit: dict[str, float] = {}
@@ -105,23 +108,23 @@ class TelegramPort:
             raise CannotDM(user.handle) from error
         return message_ref(sent)
 
-    async def edit(self, message: MessageRef, reply: Notice) -> None:
+    async def edit(self, message: MessageRef, reply: Notice) -> MessageRef | None:
         if isinstance(reply, Progress) and not self._may_edit(message.chat.chat_id):
-            return  # a skipped progress step is invisible; a flood-wait is not
+            return None  # a skipped progress step is invisible; a flood-wait is not
+        # Without reply_markup Telegram drops the message's buttons: a Note edited to its
+        # outcome (an answered consent request) loses them, as it should.
+        markup = self.choices(message.chat.chat_id, reply)
         try:
-            # Without reply_markup Telegram drops the message's buttons: a Note edited to its
-            # outcome (an answered consent request) loses them, as it should.
-            await self.bot.edit_message_text(
-                text=reply.text,
-                chat_id=int(message.chat.chat_id),
-                message_id=int(message.message_id),
-                reply_markup=self.choices(message.chat.chat_id, reply),
-            )
+            if isinstance(reply, Progress) and reply.preview is not None:
+                return await self.statuses.show_preview(message, reply.text, reply.preview, markup)
+            await self.statuses.edit_text(message, reply.text, markup)
         except BadRequest as error:
             # Same text again, or a status message someone deleted: nothing left to show.
             log.info("telegram: edit skipped", extra={"reason": error.message})
+        return None
 
     async def delete(self, message: MessageRef) -> None:
+        self.statuses.forget(message)
         await self.bot.delete_message(
             chat_id=int(message.chat.chat_id), message_id=int(message.message_id)
         )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import jobs, previews
+from engine import previews
 from engine.channels import InProcessEvents
 from engine.jobs import WorkerContext, run_job
 from engine.pipeline import generate
@@ -84,7 +84,7 @@ def test_the_pipeline_turns_offered_frames_into_jpegs_in_its_progress() -> None:
 async def test_the_worker_sends_previews_as_blobs_and_deletes_them_after(
     sqlite_db: Database, blobs: BlobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "PreviewSender", _sender_without_interval)
+    monkeypatch.setattr(previews, "PREVIEW_INTERVAL_S", 0.0)
     job = await make_job(sqlite_db, width=96, height=64, fps=12, duration_s=2.0)
     events = InProcessEvents()
     ctx = WorkerContext(
@@ -98,7 +98,3 @@ async def test_the_worker_sends_previews_as_blobs_and_deletes_them_after(
     for key in keys:
         with pytest.raises(NotFound):
             await blobs.read(key)
-
-
-def _sender_without_interval(*args: object, **kwargs: object) -> previews.PreviewSender:
-    return previews.PreviewSender(*args, interval_s=0.0, **kwargs)  # type: ignore[arg-type]

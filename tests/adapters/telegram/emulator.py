@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.adapters.telegram.emulator_media import NO_TEXT, Media
 from tests.adapters.telegram.emulator_reactions import Reactions
 
 Json = dict[str, Any]
@@ -72,9 +73,10 @@ class Call:
     result: Any = None
 
 
-class BotApi(Reactions):
+class BotApi(Reactions, Media):
     def __init__(self) -> None:
         Reactions.__init__(self)
+        Media.__init__(self)
         self.calls: list[Call] = []
         self.updates: list[Json] = []
         # While set, getUpdates answers at once: a bot that is stopping isn't kept waiting.
@@ -155,6 +157,7 @@ class BotApi(Reactions):
             await self._record(Call(method, params, files))
             return _ok(await self._get_updates(params))
         answer = getattr(self, f"_{_snake(method)}", None)
+        self.files_in_call = files
         try:
             result = answer(params) if answer else True
         except ApiError as error:
@@ -211,8 +214,16 @@ class BotApi(Reactions):
         }
         return self._bot_message(params, video=video, caption=params.get("caption", ""))
 
+    def _stored(self, params: Json) -> Json:
+        found = self._messages.get((int(params["chat_id"]), int(params["message_id"])))
+        if found is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return found
+
     def _edit_message_text(self, params: Json) -> Json:
-        message = self._messages[(int(params["chat_id"]), int(params["message_id"]))]
+        message = self._stored(params)
+        if "text" not in message:  # a photo or a video has a caption instead
+            raise ApiError(400, NO_TEXT)
         message["text"] = params["text"]
         # Telegram drops an inline keyboard that the edit does not send again.
         if "inline_keyboard" in params.get("reply_markup", {}):
