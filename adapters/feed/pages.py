@@ -15,6 +15,8 @@ from storage.feed import FeedRow
 from storage.models import utcnow
 
 SORT_NAMES: dict[Sort, str] = {"hot": "Hot", "new": "New", "top": "Top"}
+# Clips per page: a phone scrolls through this many before it asks for more.
+PER_PAGE = 30
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class FeedView:
     title: str
     sort: Sort
     rows: list[FeedRow]
+    # Pages are numbered from 1; `more` says whether another follows.
+    page: int = 1
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,18 @@ def sort_of(asked: str | None) -> Sort:
     return "hot"
 
 
-async def feed_view(db: Database, access: FeedAccess, sort: Sort) -> FeedView:
+def page_of(asked: str | None) -> int:
+    return int(asked) if asked and asked.isdigit() and 0 < int(asked) < 10_000 else 1
+
+
+async def feed_view(db: Database, access: FeedAccess, sort: Sort, page: int = 1) -> FeedView:
     async with db.session() as session:
         chat = await feed_rows.chat_row(session, access.platform, access.chat_id)
         rows = await feed_rows.chat_clips(session, access.platform, access.chat_id)
-    return FeedView(title=_title(chat), sort=sort, rows=rank(rows, sort, utcnow()))
+    ranked = rank(rows, sort, utcnow())
+    shown = ranked[(page - 1) * PER_PAGE : page * PER_PAGE]
+    more = len(ranked) > page * PER_PAGE
+    return FeedView(title=_title(chat), sort=sort, rows=shown, page=page, more=more)
 
 
 async def clip_view(db: Database, access: FeedAccess, clip_id: int) -> ClipView | None:

@@ -16,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from adapters.feed.config import FeedConfig
-from adapters.feed.pages import SORT_NAMES, clip_file, clip_view, feed_view, sort_of
+from adapters.feed.pages import SORT_NAMES, clip_file, clip_view, feed_view, page_of, sort_of
 from bot.feed_links import BadLink, FeedAccess, FeedLinks
 from storage.blobs import Blobs
 from storage.db import Database
@@ -151,7 +151,8 @@ async def _slash(request: web.Request) -> web.StreamResponse:
 async def _feed(request: web.Request) -> web.StreamResponse:
     server = request.app[FEED]
     access = server.access(request)
-    view = await feed_view(server.db, access, sort_of(request.query.get("sort")))
+    sort, page = sort_of(request.query.get("sort")), page_of(request.query.get("page"))
+    view = await feed_view(server.db, access, sort, page)
     return server.render(request, "feed.html", view=view, sorts=SORT_NAMES, root="")
 
 

@@ -148,3 +148,15 @@ async def test_a_deleted_clip_vanishes_and_its_file_stops_at_once(
     assert (await get(http, url + f"video/{gone}"))[0] == 404
     assert (await get(http, url + f"clip/{gone}"))[0] == 404
     assert isinstance(await services.core.handle(ShowFeed("new", ADA, CHAT)), Note)
+
+
+async def test_a_long_feed_comes_in_pages(services: Services, http: aiohttp.ClientSession) -> None:
+    ids = [
+        await posted_clip(services.db, CHAT, ADA, f"clip {n}", hours_old=40 - n) for n in range(33)
+    ]
+    url = link(services) + "?sort=new"
+    first = (await get(http, url))[1]
+    assert order(first) == ids[::-1][:30] and "page=2" in first and 'rel="prev"' not in first
+    second = (await get(http, url + "&page=2"))[1]
+    assert order(second) == ids[::-1][30:] and 'rel="next"' not in second
+    assert order((await get(http, url + "&page=x"))[1]) == order(first)
