@@ -94,7 +94,9 @@ async def show(deps: Deps, port: ChatPort, command: ShowFeed) -> Note | Refused:
     words = command.args.split()
     arg = words[0].lower() if words else "hot"
     if arg.startswith("@"):
-        note = await _by_person(deps, port, command.chat, command.author, arg)
+        # The whole rest: a display name may have spaces in it.
+        name = command.args.strip()
+        note = await _by_person(deps, port, command.chat, command.author, name)
     elif arg in SORTS:
         note = await page(deps, port, command.chat, command.author, Cursor(sort=arg))
     else:
@@ -145,8 +147,9 @@ async def _by_person(
 ) -> Note | Refused:
     async with deps.db.session() as session:
         rows = await feed_rows.chat_clips(session, chat.platform, chat.chat_id)
-    wanted = name.lower()
-    match = next((row for row in rows if row.author.lower() == wanted), None)
+    # @username, or the display name of someone without one ("@Carol" for Carol).
+    wanted = name.lower().lstrip("@")
+    match = next((row for row in rows if row.author.lower().lstrip("@") == wanted), None)
     if match is None:
         return Refused(f"No clips by {name} in this chat. {USAGE}")
     return await page(deps, port, chat, viewer, Cursor(sort="new", person_id=match.author_id))

@@ -13,7 +13,7 @@ from bot.feed_commands import FeedPage, React, ReactionCounts, RemixByNumber, Sh
 from bot.feed_links import BadLink, FeedLinks
 from bot.replies import Note, Queued, Refused
 from bot.service import Core
-from bot.types import ChatRef
+from bot.types import ChatRef, ChatUser
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.feed import FeedRow
@@ -187,6 +187,9 @@ async def test_feed_sorts_people_and_pages(
     theirs = await bot.handle(feed("@person2"))
     assert isinstance(theirs, Note) and order(theirs) == ids[1::2][::-1]
     assert "Clips by @person2" in theirs.text
+    named = await posted_clip(sqlite_db, CHAT, ChatUser("test", "u9", "Carol Jones"), "hers")
+    hers = await bot.handle(feed("@carol jones"))
+    assert isinstance(hers, Note) and order(hers) == [named]
     nobody = await bot.handle(feed("@nobody"))
     assert isinstance(nobody, Refused)
     assert isinstance(await bot.handle(feed("sideways")), Refused)
