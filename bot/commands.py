@@ -115,6 +115,19 @@ class SelfieUpload:
     message: MessageRef | None = None
 
 
+@dataclass(frozen=True)
+class VerifyUpload:
+    """A video the person sent the bot privately with /verify: "where did this come from?"
+    (bot.verify). As with a selfie, `fetch` downloads it only once `size_bytes` (None when the
+    platform does not say) was checked against the limit."""
+
+    author: ChatUser
+    chat: ChatRef
+    fetch: Callable[[], Awaitable[bytes]]
+    size_bytes: int | None
+    message: MessageRef | None = None
+
+
 ConsentAnswer = Literal["approve", "always", "deny"]
 
 
@@ -140,6 +153,7 @@ Command = (
     | Unknown
     | CameoCommand
     | SelfieUpload
+    | VerifyUpload
     | AnswerConsent
     | FeedCommand
     | AdminCommand

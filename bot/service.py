@@ -24,6 +24,7 @@ from bot.commands import (
     Reroll,
     SelfieUpload,
     Unknown,
+    VerifyUpload,
 )
 from bot.deletion import delete_clip, remove_clips
 from bot.deps import Deps
@@ -38,6 +39,7 @@ from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Failed, Note, Queued, Refused, Reply, Usage
 from bot.retries import PostRetries
 from bot.types import ChatRef, MessageRef
+from bot.verify import answer_verify
 from engine.events import Delivered, EventSource, JobEvent
 from storage import cameos as cameo_rows
 from storage import deliveries
@@ -148,6 +150,8 @@ class Core:
             return await self._privately(port, command, await self._cameo(command))
         if isinstance(command, SelfieUpload):
             return await self._selfie(port, command)
+        if isinstance(command, VerifyUpload):
+            return await answer_verify(self.deps, port, command)
         if isinstance(command, AdminCommand):
             return await self._admin(port, command)
         if isinstance(command, ShowFeed | FeedPage | React | ReactionCounts | ToggleLike):

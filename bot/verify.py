@@ -8,31 +8,21 @@ which says whether and how the video matched. The upload is deleted afterwards, 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import logging
 
+from bot.commands import VerifyUpload
 from bot.deps import Deps
-from bot.replies import Note, Refused
-from bot.types import ChatRef, ChatUser, MessageRef
+from bot.ports import ChatPort
+from bot.replies import Note, Refused, Reply
 from engine.queue import VERIFY_VIDEO, LightTaskError
 from storage.blobs import content_key
+
+log = logging.getLogger(__name__)
 
 # Telegram lets bots download files of up to 20 MB; posted clips are far smaller.
 MAX_VERIFY_BYTES = 20_000_000
 # Decoding a copy and looking it up takes a second or two; the rest is a busy light worker.
 VERIFY_TIMEOUT_S = 60.0
-
-
-@dataclass(frozen=True)
-class VerifyUpload:
-    """A video the person sent the bot privately with /verify. As with a selfie, `fetch`
-    downloads it only once `size_bytes` (None when the platform does not say) was checked."""
-
-    author: ChatUser
-    chat: ChatRef
-    fetch: Callable[[], Awaitable[bytes]]
-    size_bytes: int | None
-    message: MessageRef | None = None
 
 
 def _too_large(size: int) -> Refused:
@@ -67,3 +57,20 @@ async def verify_upload(deps: Deps, command: VerifyUpload) -> Note | Refused:
     lines = [str(line) for line in answer.get("lines", ())]
     head = "✅ " if answer.get("matched") else "❔ "
     return Note(head + "\n".join(lines))
+
+
+async def answer_verify(deps: Deps, port: ChatPort, command: VerifyUpload) -> Reply:
+    """Say it is being checked, then replace that with the answer (or post it, where the
+    platform cannot edit)."""
+    checking = Note("🔍 Checking where that video came from…")
+    status = await port.post(command.chat, checking, reply_to=command.message)
+    try:
+        reply: Note | Refused = await verify_upload(deps, command)
+    except Exception:
+        log.exception("verify crashed")
+        reply = Refused("Something went wrong while checking that video. Please try again.")
+    if port.capabilities.edits:
+        await port.edit(status, reply)
+    else:
+        await port.post(command.chat, reply, reply_to=command.message)
+    return reply

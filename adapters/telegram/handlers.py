@@ -52,6 +52,7 @@ from bot.commands import (
     Reroll,
     SelfieUpload,
     Unknown,
+    VerifyUpload,
 )
 from bot.feed_commands import FeedPage, React, ReactionCounts, ShowFeed, ToggleLike
 from bot.ports import ChatPort
@@ -162,8 +163,10 @@ class Handlers:
         video = message.video or message.video_note or message.document
         if video is None:
             return
+        # Captioned /verify: "where did this video come from?"; otherwise a cameo selfie.
+        kind = VerifyUpload if _is_verify(message.caption) else SelfieUpload
         await self.core.handle(
-            SelfieUpload(
+            kind(
                 author=chat_user(message.from_user),
                 chat=chat_ref(message.chat),
                 fetch=_fetcher(context.bot, video.file_id),
@@ -285,3 +288,9 @@ def _with_mentions(command: Generate | Remix, mentions: tuple[ChatUser, ...]) ->
     if isinstance(command, Remix) or not mentions:
         return command
     return replace(command, mentions=mentions)
+
+
+def _is_verify(caption: str | None) -> bool:
+    """A caption of `/verify` (or `/verify@thisbot`, with anything after it)."""
+    words = (caption or "").split()
+    return bool(words) and words[0].split("@", 1)[0].lower() == "/verify"

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
+from bot.commands import VerifyUpload
 from bot.deps import Deps
 from bot.replies import Note, Refused
+from bot.service import Core
 from bot.types import ChatRef, ChatUser
-from bot.verify import MAX_VERIFY_BYTES, VerifyUpload, verify_upload
+from bot.verify import MAX_VERIFY_BYTES, verify_upload
 from engine.backends import load_backend
 from engine.cameos import FaceModels
 from engine.channels import InProcessEvents
@@ -26,7 +28,7 @@ from storage.db import Database
 from storage.models import Clip
 from tests.engine.chat_copy import chat_copy
 from tests.factories import make_job
-from tests.fakes import RecordingQueue
+from tests.fakes import RecordingPort, RecordingQueue
 
 PERSON = ChatUser("test", "u9", "Sam", "sam")
 DM = ChatRef("test", "dm-u9")
@@ -100,3 +102,18 @@ async def test_junk_gets_a_sentence(sqlite_db: Database, blobs: BlobStore, junk:
     text = reply.text
     assert "empty" in text or "not a video I can read" in text
     assert list(blobs.root.rglob("*.mp4")) == []
+
+
+async def test_the_core_says_it_is_checking_then_shows_the_answer(
+    sqlite_db: Database, blobs: BlobStore
+) -> None:
+    light = InProcessLight(LightContext(sqlite_db, blobs, FaceModels(), owns_db=False))
+    core = Core(Deps(db=sqlite_db, queue=RecordingQueue(), blobs=blobs, light=light))
+    port = RecordingPort()
+    core.attach(port)
+    reply = await core.handle(upload(b"a text file, not a video"))
+    checking, answer = port.sent
+    assert (checking.action, checking.chat) == ("post", DM)
+    assert checking.reply.text.startswith("🔍 Checking")
+    assert (answer.action, answer.message_id) == ("edit", checking.message_id)
+    assert answer.reply == reply and reply.text.startswith("❔ no match")

@@ -318,9 +318,11 @@ class BotApi(Reactions, Media):
         chat: Json | None = None,
         mime_type: str = "video/mp4",
         duration: int = 4,
+        caption: str | None = None,
     ) -> Json:
         """A person sends a video (`kind`: video, video_note or document) to the bot, in their
-        private chat unless `chat` says otherwise. Returns the message."""
+        private chat unless `chat` says otherwise, with an optional caption. Returns the
+        message."""
         stored = self.add_file(data, size=size)
         media: Json = {
             "file_id": stored.file_id,
@@ -335,7 +337,7 @@ class BotApi(Reactions, Media):
             assert kind == "document", kind
             media |= {"file_name": "selfie.mp4", "mime_type": mime_type}
         where = chat or private(user)
-        message = self._message(where, user, **{kind: media})
+        message = self._message(where, user, caption=caption, **{kind: media})
         await self._from(user, where, message)
         return message
 
