@@ -142,7 +142,8 @@ class Usage:
             f"• Reply to a clip with /{self.command} <change> to remix it.\n"
             f"• Mention a friend (@name) to put their cameo in, with their OK.\n"
             "• /cameo records your own cameo and sets who may use it.\n"
-            "• /feed shows this chat's clips; /remix 12 <change> remixes clip 12."
+            "• /feed shows this chat's clips; /remix 12 <change> remixes clip 12.\n"
+            "• Chat admins: /admin sets what this chat allows, bans and daily limits."
         )
 
 

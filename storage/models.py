@@ -298,7 +298,7 @@ class AuditEntry(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="users.id")
     # refused, policy, ban, unban, limit, queue, cancel, purge, log
     action: str = Field(max_length=16)
-    # A refusal's category (or "budget", "banned", "unchecked"); empty for admin actions.
+    # A refusal's category (or "budget", "banned"); empty for admin actions.
     category: str = Field(default="", max_length=32)
     detail: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow, index=True)
