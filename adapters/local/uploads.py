@@ -1,5 +1,5 @@
-"""A selfie video sent from a person's private panel: the local chat's way of sending the bot a
-file privately.
+"""A video sent from a person's private panel: the local chat's way of sending the bot a file
+privately, as a cameo selfie or (the Verify button) with /verify.
 
 The page POSTs the file as the raw request body, naming its person in a header; a body must
 state its length (a browser always does for a file), and that is the size the core checks. The
@@ -17,7 +17,7 @@ from aiohttp import web
 from adapters.local.port import BOT
 from adapters.local.room import Author, Room, RoomMessage
 from adapters.local.session import Context
-from bot.commands import SelfieUpload
+from bot.commands import SelfieUpload, VerifyUpload
 from bot.errors import BotError
 from bot.replies import Refused
 from bot.types import MessageRef
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # As engine.faces.enrollment.EnrollmentLimits: what a 15-second phone selfie fits well under.
 MAX_SELFIE_BYTES = 20_000_000
 USER_HEADER = "X-Clipcrew-User"
+# "verify": the video is sent with /verify, not as a cameo selfie.
+PURPOSE_HEADER = "X-Clipcrew-Purpose"
 _CHUNK_BYTES = 64 * 1024
 
 
@@ -68,11 +70,13 @@ async def receive_selfie(request: web.Request, context: Context) -> web.Response
 
     # 2. Show it in the panel, so the core's answer has something to reply to.
     panel = person.panel
+    # "Verify" instead of "Upload": where did this video come from? (bot.verify)
+    verifying = request.headers.get(PURPOSE_HEADER, "") == "verify"
     shown = RoomMessage(
         id=panel.new_id(),
         kind="chat",
         author=Author(user_id=person.user.user_id, name=person.user.display_name),
-        text=f"📹 Sent a video ({_size(declared)})",
+        text=f"📹 Sent a video ({_size(declared)})" + (" with /verify" if verifying else ""),
         data={"kind": "upload", "size_bytes": declared, "content_type": content_type[:100]},
     )
     panel.add(shown)
@@ -85,7 +89,8 @@ async def receive_selfie(request: web.Request, context: Context) -> web.Response
             fetched.append(await read_capped(request.content, limit_bytes=context.max_selfie_bytes))
         return fetched[0]
 
-    upload = SelfieUpload(
+    kind = VerifyUpload if verifying else SelfieUpload
+    upload = kind(
         author=person.user,
         chat=panel.chat,
         fetch=fetch,

@@ -13,6 +13,7 @@ const ui = {
   privateBadge: $("private-badge"), privateClose: $("private-close"), privateComposer: $("private-composer"),
   privateText: $("private-text"), privateSend: $("private-send"), selfieForm: $("selfie-form"),
   selfie: $("selfie"), selfieSend: $("selfie-send"), selfieStatus: $("selfie-status"),
+  verifySend: $("verify-send"),
 };
 // The server keeps 200 messages for newcomers; an open tab may show a few more.
 const MAX_SHOWN = 400;
@@ -223,6 +224,7 @@ function setComposerEnabled(enabled) {
   ui.privateSend.disabled = !enabled;
   ui.selfie.disabled = !enabled;
   ui.selfieSend.disabled = !enabled || state.uploading || !ui.selfie.files.length;
+  ui.verifySend.disabled = ui.selfieSend.disabled;
 }
 
 function submit() {
@@ -320,6 +322,7 @@ ui.privateComposer.addEventListener("submit", (event) => {
 
 ui.selfie.addEventListener("change", () => {
   ui.selfieSend.disabled = state.uploading || !ui.selfie.files.length;
+  ui.verifySend.disabled = ui.selfieSend.disabled;
 });
 ui.selfieForm.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -327,14 +330,14 @@ ui.selfieForm.addEventListener("submit", async (event) => {
   if (!file || state.uploading || !state.joined) return;
   state.uploading = true;
   ui.selfieSend.disabled = true;
+  ui.verifySend.disabled = true;
   ui.selfieStatus.textContent = "Uploading…";
+  // The Verify button sends it with /verify (where did it come from?), not as a selfie.
+  const headers = { "X-Clipcrew-User": identity().userId, "Content-Type": file.type || "application/octet-stream" };
+  if (event.submitter && event.submitter.id === "verify-send") headers["X-Clipcrew-Purpose"] = "verify";
   try {
     // The raw file as the body: the server reads it only if its size is acceptable.
-    const response = await fetch("/selfie", {
-      method: "POST",
-      headers: { "X-Clipcrew-User": identity().userId, "Content-Type": file.type || "application/octet-stream" },
-      body: file,
-    });
+    const response = await fetch("/selfie", { method: "POST", headers, body: file });
     const answer = await response.json().catch(() => ({ text: `The upload failed (${response.status}).` }));
     ui.selfieStatus.textContent = response.ok ? "Sent. The answer is above." : answer.text;
     if (response.ok) ui.selfieForm.reset();
@@ -343,6 +346,7 @@ ui.selfieForm.addEventListener("submit", async (event) => {
   } finally {
     state.uploading = false;
     ui.selfieSend.disabled = !ui.selfie.files.length;
+    ui.verifySend.disabled = ui.selfieSend.disabled;
   }
 });
 
