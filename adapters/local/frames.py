@@ -15,8 +15,9 @@ from typing import Any, Literal
 MAX_TEXT_CHARS = 10_000
 MAX_NAME_CHARS = 32
 # The page makes a random id per tab; anything of this shape will do, nothing else is trusted.
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# Checked with fullmatch: `$` would also let a trailing newline through.
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # Signed button payloads are short (`ap:12:<16 chars>`); bot.callbacks.verify checks the rest.
 MAX_PAYLOAD_CHARS = 128
 
@@ -59,7 +60,8 @@ Incoming = Hello | Send | Press
 def parse_frame(raw: str) -> Incoming:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: 100,000 nested "[" ended the socket's reader instead of a refusal.
         raise BadFrame("bad_json", "That frame was not JSON.") from None
     if not isinstance(data, dict):
         raise BadFrame("bad_frame", "A frame must be a JSON object with a 'type'.")
@@ -97,7 +99,7 @@ def check_name(value: Any) -> str:
 
 
 def _check_user_id(value: Any) -> str:
-    if not isinstance(value, str) or not _USER_ID.match(value):
+    if not isinstance(value, str) or not _USER_ID.fullmatch(value):
         raise BadFrame("bad_user_id", "This tab's user id is malformed; reload the page.")
     return value
 
@@ -118,7 +120,7 @@ def _check_text(value: Any) -> str:
 def _check_reply_to(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _MESSAGE_ID.match(value):
+    if not isinstance(value, str) or not _MESSAGE_ID.fullmatch(value):
         raise BadFrame("bad_reply_to", "That reply points at no message.")
     return value
 
@@ -138,7 +140,7 @@ def _check_payload(value: Any) -> str:
 
 
 def _check_message_id(value: Any) -> str:
-    if not isinstance(value, str) or not _MESSAGE_ID.match(value):
+    if not isinstance(value, str) or not _MESSAGE_ID.fullmatch(value):
         raise BadFrame("bad_message", "That button belongs to no message.")
     return value
 
