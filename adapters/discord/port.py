@@ -19,7 +19,7 @@ import discord
 
 from adapters.discord.views import clip_view, note_view
 from bot.ports import CannotDM, Capabilities, Notice, PlatformBusy, UploadTooLarge
-from bot.replies import Choice, ClipReady, Note, Refused, Usage
+from bot.replies import Choice, ClipReady, Note, Progress, Refused, Usage
 from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ CANNOT_DM = 50007
 # Interactions older than this are forgotten (far past the token's life).
 FORGET_AFTER_S = 20 * 60
 REQUEST_PREFIX = "interaction"
+# The attachment a status message shows while its clip renders (the clip replaces it).
+PREVIEW_NAME = "preview.jpg"
 
 
 @dataclass
@@ -91,6 +93,8 @@ class DiscordPort:
         self._statuses: dict[str, str] = {}
         # Per channel, the upload limit its last interaction reported.
         self._limits: dict[str, int] = {}
+        # Status messages that show a preview picture (an attachment).
+        self._previewed: set[str] = set()
 
     # Interactions ---------------------------------------------------------------------------
 
@@ -160,11 +164,31 @@ class DiscordPort:
     async def edit(self, message: MessageRef, reply: Notice) -> None:
         # A status or note shows the buttons of its note, if any: none clears the old ones.
         view = self._note_view(message.chat, reply)
+        files = self._preview_files(message, reply)
         pending = self._live(self._statuses.get(message.message_id))
         if pending is not None:
-            await pending.interaction.edit_original_response(content=reply.text, view=view)
+            if files is None:
+                await pending.interaction.edit_original_response(content=reply.text, view=view)
+            else:
+                await pending.interaction.edit_original_response(
+                    content=reply.text, view=view, attachments=files
+                )
             return
-        await self._message(message).edit(content=reply.text, view=view)
+        if files is None:
+            await self._message(message).edit(content=reply.text, view=view)
+        else:
+            await self._message(message).edit(content=reply.text, view=view, attachments=files)
+
+    def _preview_files(self, message: MessageRef, reply: Notice) -> list[discord.File] | None:
+        """A progress bar's preview frame replaces the status's attachment; the outcome (a
+        failure, a cancel) drops it; None leaves the attachments as they are."""
+        if isinstance(reply, Progress) and reply.preview is not None:
+            self._previewed.add(message.message_id)
+            return [discord.File(io.BytesIO(reply.preview), filename=PREVIEW_NAME)]
+        if not isinstance(reply, Progress) and message.message_id in self._previewed:
+            self._previewed.discard(message.message_id)
+            return []
+        return None
 
     async def delete(self, message: MessageRef) -> None:
         pending = self._live(self._statuses.pop(message.message_id, None))

@@ -67,6 +67,8 @@ class Emulator(ReactionEvents):
         self._dm_users: dict[str, str] = {}  # DM channel id -> user id
         # Attachment id -> bytes, served at `cdn_url` (discord.py's Attachment.read gets them).
         self.uploads: dict[str, bytes] = {}
+        # Files added to messages by edits (a status message's preview): (message id, name, bytes).
+        self.edited_uploads: list[tuple[str, str, bytes]] = []
         self._changed = asyncio.Event()
         self._socket: web.WebSocketResponse | None = None
         self._sequence = 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.adapters.discord import payloads as p
+from tests.adapters.discord.emulator_attachments import edited_attachments
 from tests.adapters.discord.payloads import Json
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ class Rest:
 
     async def edit_original(self, request: web.Request) -> web.Response:
         message_id = self.emu.originals[request.match_info["token"]]
-        data, _ = await _body(request)
-        return _edit(self.emu, message_id, data, "edit_original")
+        data, files = await _body(request)
+        return _edit(self.emu, message_id, data, "edit_original", files)
 
     async def delete_original(self, request: web.Request) -> web.Response:
         message_id = self.emu.originals[request.match_info["token"]]
@@ -122,8 +123,8 @@ class Rest:
         return reply(listed[:limit])
 
     async def channel_edit(self, request: web.Request) -> web.Response:
-        data, _ = await _body(request)
-        return _edit(self.emu, request.match_info["message"], data, "channel_edit")
+        data, files = await _body(request)
+        return _edit(self.emu, request.match_info["message"], data, "channel_edit", files)
 
     async def channel_delete(self, request: web.Request) -> web.Response:
         message_id = request.match_info["message"]
@@ -190,7 +191,9 @@ def error(status: int, code: int, message: str) -> web.Response:
     return reply({"code": code, "message": message}, status)
 
 
-def _edit(emu: Emulator, message_id: str, data: Json, kind: str) -> web.Response:
+def _edit(
+    emu: Emulator, message_id: str, data: Json, kind: str, files: dict[str, bytes] | None = None
+) -> web.Response:
     message = emu.messages.get(message_id)
     if message is None or message_id in emu.deleted:
         return error(404, 10008, "Unknown Message")
@@ -200,6 +203,13 @@ def _edit(emu: Emulator, message_id: str, data: Json, kind: str) -> web.Response
         flags=message["flags"] & ~LOADING,
         edited_timestamp=p.TIMESTAMP,
     )
+    if "attachments" in data:
+        # As Discord does: the listed attachments are what the message keeps or gets; an
+        # existing one is named by its id, a new one by its index among the uploaded files.
+        try:
+            message["attachments"] = edited_attachments(emu, message, data, files or {})
+        except ValueError:
+            return error(400, 50035, "Invalid Form Body")
     emu.record(kind, message_id, data.get("content"))
     return reply(message)
 
