@@ -32,10 +32,14 @@ class AdminCommand:
 
 @dataclass(frozen=True)
 class CancelJob:
-    """A press on Cancel under `/admin queue`. `author` is whoever pressed; the core checks
-    that they are an admin of the job's chat (they listed its queue as one, lately)."""
+    """A press on Cancel, on a clip's status message or under `/admin queue`. `author` is
+    whoever pressed; the core checks that they asked for the clip or are an admin of the job's
+    chat (marked here, or they listed its queue as one, lately)."""
 
     job_id: str
     author: ChatUser
     chat: ChatRef
     message: MessageRef | None = None
+    # The platform says the presser is an admin of `chat` (a status message's Cancel, pressed
+    # in the job's own chat); the core also lets the requester cancel (bot.cancel).
+    is_admin: bool = False

@@ -234,7 +234,12 @@ class Actions:
         if button.is_consent:
             await self._answer_consent(interaction, button)
         elif button.action == "cancel":
-            pressed = CancelJob(job_id_of(button), user_of(interaction), chat_of(interaction))
+            pressed = CancelJob(
+                job_id_of(button),
+                user_of(interaction),
+                chat_of(interaction),
+                is_admin=admin.is_admin(interaction),
+            )
             await admin.cancel(self.core, interaction, pressed)
         elif button.action == "remix":
             await self._open_remix(interaction, button.clip_id)

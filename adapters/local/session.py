@@ -222,6 +222,9 @@ class Session:
             self.outbox.send(error_frame(BadFrame("bad_button", str(error))))
             return
         command = pressed(button, user, MessageRef(chat, press.message_id))
+        if isinstance(command, CancelJob):
+            # A status message's Cancel: the room's admin may cancel anyone's clip.
+            command = replace(command, is_admin=self.context.people.is_admin(user, chat))
         if command is None:
             self.outbox.send(toast_frame(REMIX_HINT.format(command=self.context.command)))
             return

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from telegram import Bot, Message
+from telegram import Bot, Chat, Message, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
@@ -20,12 +20,17 @@ ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRAT
 
 
 async def is_admin(bot: Bot, message: Message) -> bool:
-    if message.from_user is None:
+    return await is_admin_of(bot, message.chat, message.from_user)
+
+
+async def is_admin_of(bot: Bot, chat: Chat, user: User | None) -> bool:
+    """Whether `user` is the creator or an administrator of `chat` (a button's presser)."""
+    if user is None:
         return False
-    if message.chat.type == ChatType.PRIVATE:
+    if chat.type == ChatType.PRIVATE:
         return True
     try:
-        member = await bot.get_chat_member(message.chat.id, message.from_user.id)
+        member = await bot.get_chat_member(chat.id, user.id)
     except TelegramError as error:
         # Not knowing is not being an admin; the person is told they aren't one.
         log.warning("telegram: getChatMember failed", extra={"reason": str(error)})

@@ -200,8 +200,9 @@ class Handlers:
             liked = await self.core.handle(ToggleLike(author, chat, button.clip_id, clip_message))
             await query.answer(liked.text)
         elif button.action == "cancel":
+            admin = await admins.is_admin_of(query.get_bot(), query.message.chat, query.from_user)
             verdict = await self.core.handle(
-                CancelJob(job_id_of(button), author, chat, clip_message)
+                CancelJob(job_id_of(button), author, chat, clip_message, is_admin=admin)
             )
             await query.answer(verdict.text[:200], show_alert=True)
         elif button.action == "feed":

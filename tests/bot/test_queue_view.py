@@ -10,6 +10,7 @@ import pytest
 from bot import queue_view
 from bot.admin_commands import CancelJob
 from bot.replies import Failed, Note, Progress, Queued, Refused
+from bot.types import ChatRef
 from engine.events import JobEvent
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
@@ -183,3 +184,15 @@ async def test_a_cancel_after_the_clip_is_done_says_so(bot: Bot) -> None:
         await job_rows.transition(session, queued.job_id, JobState.DONE)
     answer = await bot.core.handle(CancelJob(queued.job_id, person(1), CHAT))
     assert answer == Refused("That clip already finished.")
+
+
+async def test_an_admin_of_the_chat_cancels_anyones_clip_there_not_elsewhere(bot: Bot) -> None:
+    queued = await bot.core.handle(sora("one", who=1))
+    assert isinstance(queued, Queued)
+    elsewhere = ChatRef(platform=CHAT.platform, chat_id="another-room")
+    refused = await bot.core.handle(CancelJob(queued.job_id, person(2), elsewhere, is_admin=True))
+    assert isinstance(refused, Refused)
+    answer = await bot.core.handle(CancelJob(queued.job_id, person(2), CHAT, is_admin=True))
+    assert answer == Note("✖️ Cancelled.")
+    told = [s.reply for s in bot.port.sent if isinstance(s.reply, Failed)]
+    assert [t.reason for t in told] == ["An admin of this chat cancelled this clip."]
