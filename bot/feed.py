@@ -132,7 +132,8 @@ async def page(deps: Deps, port: ChatPort, chat: ChatRef, viewer: ChatUser, curs
     number = min(cursor.page, pages - 1)
     shown = ordered[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]
     if not shown:
-        body = f"No clips here yet. Make one: /{deps.config.command} <what should happen>"
+        older = " this week (/feed new shows older ones)" if since is not None else " yet"
+        body = f"No clips here{older}. Make one: /{deps.config.command} <what should happen>"
     else:
         body = "\n".join(line(row, port, chat) for row in shown)
     of = f" (page {number + 1} of {pages})" if pages > 1 else ""

@@ -86,7 +86,7 @@ async def test_feed_answers_in_the_channel(services: Services, emulator: Emulato
     [ack] = await emulator.wait_for("ack")
     assert ack.detail == {"type": 5, "ephemeral": False}
     [answer] = await emulator.wait_for("edit_original")
-    assert "No clips here yet" in answer.detail and "/f/" in answer.detail
+    assert "No clips here this week" in answer.detail and "/f/" in answer.detail
 
 
 @pytest.mark.parametrize("discord_env", [{"CLIPCREW_MAX_JOBS_PER_USER": 1}])
