@@ -554,15 +554,19 @@ class Core:
         except NoPort:
             log.warning("event for a platform not served here", extra={"job_id": event.job_id})
         except Exception as error:
-            if event.kind == "done":
-                # Tried again on its own, so the other jobs' events go on; acked when it ends.
+            if event.kind in ("done", "failed"):
+                # A clip or the news that there is none: tried again on its own, so the other
+                # jobs' events go on; acknowledged when it ends.
                 self._retries.start(source, delivered, error)
                 return
             log.exception("event handling failed", extra={"job_id": event.job_id})
         await source.ack(delivered)
 
     async def _not_posted(self, event: JobEvent) -> None:
-        """Posting kept failing: tell the person rather than leave them waiting."""
+        """Posting kept failing: tell the person rather than leave them waiting (a failure
+        notice that could not be posted has nothing left to try)."""
+        if event.kind != "done":
+            return
         route = await delivery.load_route(self.deps, event.job_id)
         failure = Failed(
             reason=delivery.NOT_POSTED.format(route.chat.platform), job_id=event.job_id

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -246,7 +247,8 @@ class PrivatePostgres:
         )
 
     def create(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # The cluster runs as the postgres user, who may not enter a test's private tmp_path.
+        self.folder = Path(tempfile.mkdtemp(prefix="clipcrew-pg-"))
         shutil.chown(self.folder, "postgres")
         self._as_postgres(
             self._bin("initdb"), "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres"
@@ -271,6 +273,9 @@ class PrivatePostgres:
         self._as_postgres(
             self._bin("pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"
         )
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _wait_for_port(port: int, timeout_s: float = 10) -> None:

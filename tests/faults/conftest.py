@@ -59,8 +59,8 @@ class Deployment:
         clips posted per command."""
         wanted = {c["message_id"] for c in commands}
         async with asyncio.timeout(timeout_s):
-            while not wanted <= set(videos_by_command(self.api)):
-                await self.api.wait_for("sendVideo", len(self.api.of("sendVideo")) + 1)
+            while not wanted <= set(videos_by_command(self.api)):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
         await asyncio.sleep(3)
         counts = videos_by_command(self.api)
         return {message_id: counts.get(message_id, 0) for message_id in wanted}
@@ -132,3 +132,4 @@ def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
     server.create()
     yield server
     server.stop()
+    server.remove()
