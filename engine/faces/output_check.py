@@ -77,7 +77,8 @@ def scan_clip(
 ) -> OutputScan[K]:
     """Scan `samples` frames spread evenly over an encoded clip (see `scan_frames`).
 
-    Raises engine.faces.video.VideoUnreadable or VideoTooLong for a clip it cannot read.
+    Raises engine.faces.video.VideoUnreadable, VideoTooLong or FrameTooLarge for a clip it
+    cannot read.
     """
     _check_options(samples, detect_side)
     usable = _comparable(enrolled, analyzer)
