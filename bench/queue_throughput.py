@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 import uuid
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import RedisSettings, create_pool
-from arq.worker import Worker, func
+from arq.worker import Worker, create_worker, func
 from redis.asyncio import Redis
 
 from bot.commands import Generate
@@ -35,12 +36,16 @@ from bot.replies import ClipReady, Queued
 from bot.service import Core
 from bot.types import ChatRef, ChatUser, MessageRef
 from clipcrew.app import start_services, stop_services
+from clipcrew.config import worker_config
 from clipcrew.settings import Settings
 from engine.backends import load_backend
 from engine.channels import RedisStreamEvents
 from engine.jobs import WorkerContext, run_job
+from engine.moderation.task import warm_up
+from engine.queue import MODERATE_TEXT
 from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
+from engine.worker import light_worker_settings
 
 GOAL_RATIO = 0.3
 # Commands handled at once in the end-to-end run: a busy group chat, not all N in one go.
@@ -219,7 +224,23 @@ async def end_to_end(options: Options, prefix: str) -> Result:
         # The worker's own connection to the stream, as a worker process would have.
         sink = RedisStreamEvents.from_url(options.redis_url, prefix=prefix, consumer="bench")
         try:
-            enqueue_s = await _handle_all(services.core, options.jobs)
+            # Each command's prompt check is a light task: a light worker answers it.
+            await warm_up()
+            light = create_worker(
+                {**light_worker_settings(worker_config(settings)), "handle_signals": False}
+            )
+            lighting = asyncio.create_task(light.async_run())
+            try:
+                # It loads its models before taking tasks: wait until it answers.
+                assert services.core.deps.light is not None
+                await services.core.deps.light.call(
+                    MODERATE_TEXT, {"texts": ["a cat"]}, timeout_s=120
+                )
+                enqueue_s = await _handle_all(services.core, options.jobs)
+            finally:
+                await light.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lighting
 
             async def delivered() -> None:
                 async with asyncio.timeout(60 + options.jobs / 10):

@@ -22,6 +22,7 @@ from storage import deliveries
 from tests.conftest import REDIS_URL, delete_keys
 from tests.factories import small_settings
 from tests.fakes import CHAT, RecordingPort, message, person
+from tests.light_worker import light_worker
 
 
 async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
@@ -63,14 +64,21 @@ async def test_bot_restart_mid_job_posts_the_clip_exactly_once(
     settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
     try:
         first_port = RecordingPort()
-        first = await start_services(settings, local_chat=False, worker=False, ports=[first_port])
-        queued = await first.core.handle(
-            Generate(
-                prompt="a frog on a unicycle", author=person(), chat=CHAT, message=message("m1")
+        # The prompt check is a light task: a light worker answers it.
+        async with light_worker(settings):
+            first = await start_services(
+                settings, local_chat=False, worker=False, ports=[first_port]
             )
-        )
-        assert isinstance(queued, Queued)
-        await stop_services(first)  # the bot goes down before the job has even started
+            queued = await first.core.handle(
+                Generate(
+                    prompt="a frog on a unicycle",
+                    author=person(),
+                    chat=CHAT,
+                    message=message("m1"),
+                )
+            )
+            assert isinstance(queued, Queued)
+            await stop_services(first)  # the bot goes down before the job has even started
 
         worker = create_worker(
             worker_settings(worker_config(settings)), burst=True, poll_delay=0.01

@@ -4,7 +4,6 @@ original command (the core's delivery claims; here through Telegram and a real a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,11 @@ from redis.asyncio import Redis
 
 from clipcrew.app import start_services
 from clipcrew.config import worker_config
-from engine.moderation.task import warm_up
-from engine.worker import light_worker_settings, worker_settings
+from engine.worker import worker_settings
 from tests.adapters.telegram.conftest import stop_bot, telegram_settings
 from tests.adapters.telegram.emulator import ADA, GROUP, BotApi
 from tests.conftest import REDIS_URL, delete_keys
+from tests.light_worker import light_worker
 
 
 @pytest.mark.redis
@@ -27,19 +26,14 @@ async def test_restart_mid_job_sends_the_video_exactly_once(
     settings = telegram_settings(
         tmp_path, api, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix
     )
-    # The prompt check is a light task: a light worker answers it (its model loaded first, so
-    # the answer comes within the check's deadline).
-    await warm_up()
-    light = create_worker(
-        {**light_worker_settings(worker_config(settings)), "handle_signals": False}
-    )
-    lighting = asyncio.create_task(light.async_run())
     try:
-        first = await start_services(settings, local_chat=False, worker=False)
-        command = await api.say(GROUP, ADA, "/sora a frog on a unicycle")
-        [status] = await api.wait_for("sendMessage")
-        assert status.params["text"].startswith("🎬")  # queued: the status message is up
-        await stop_bot(api, first)  # the bot goes down before the job has even started
+        # The prompt check is a light task: a light worker answers it.
+        async with light_worker(settings):
+            first = await start_services(settings, local_chat=False, worker=False)
+            command = await api.say(GROUP, ADA, "/sora a frog on a unicycle")
+            [status] = await api.wait_for("sendMessage")
+            assert status.params["text"].startswith("🎬")  # queued: the status message is up
+            await stop_bot(api, first)  # the bot goes down before the job has even started
 
         worker = create_worker(
             worker_settings(worker_config(settings)), burst=True, poll_delay=0.01
@@ -61,9 +55,6 @@ async def test_restart_mid_job_sends_the_video_exactly_once(
         assert int(video.params["reply_parameters"]["message_id"]) == command["message_id"]
         assert len(api.of("sendMessage")) == 1  # the command was not handled twice either
     finally:
-        await light.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lighting
         client = Redis.from_url(REDIS_URL)
         await delete_keys(client, redis_prefix)
         await client.aclose()
