@@ -27,6 +27,7 @@ from bot.commands import (
     Remix,
     Reroll,
     SelfieUpload,
+    VerifyUpload,
 )
 from bot.feed_commands import FeedPage, RemixByNumber, ShowFeed, ToggleLike
 from bot.ports import ChatPort
@@ -35,6 +36,8 @@ from bot.types import ChatRef, ChatUser, MessageRef
 log = logging.getLogger(__name__)
 
 NOT_A_CLIP = "That isn't one of my clips. Use “Remix clip” on a clip I posted."
+NO_VIDEO = "That message has no video to check. Use “Verify” on a message with a video in it."
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
 COMING_SOON = "{what} are coming soon. For now: /{command} <what should happen>."
 # When the core answered a /cameo only by direct message, the private "thinking…" says so.
 ANSWERED_BY_DM = "📬 I answered in a direct message."
@@ -210,6 +213,31 @@ class Actions:
     async def coming_soon(self, interaction: discord.Interaction, what: str) -> None:
         text = COMING_SOON.format(what=what, command=self.command)
         await interaction.response.send_message(text, ephemeral=True)
+
+    async def verify(self, interaction: discord.Interaction, video: discord.Attachment) -> None:
+        """`/verify video:` and the "Verify" menu: where did this video come from? Answered
+        privately; the core checks the stated size before it downloads anything."""
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat, ephemeral=True)
+        command = VerifyUpload(
+            author=user_of(interaction),
+            chat=chat,
+            fetch=video.read,
+            size_bytes=video.size,
+            message=request,
+        )
+        await self.core.handle(command)
+
+    async def verify_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Verify" context menu: the message's first video."""
+        for attachment in message.attachments:
+            kind = attachment.content_type or ""
+            if kind.startswith("video/") or attachment.filename.lower().endswith(VIDEO_SUFFIXES):
+                await self.verify(interaction, attachment)
+                return
+        await interaction.response.send_message(NO_VIDEO, ephemeral=True)
 
     async def remix_from_message(
         self, interaction: discord.Interaction, message: discord.Message

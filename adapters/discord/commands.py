@@ -95,4 +95,23 @@ def build_commands(
     async def remix_clip(interaction: Interaction, message: Message) -> None:
         await actions.remix_from_message(interaction, message)
 
-    return [generate, help_, cameo, feed, remix, admin_, remix_clip]
+    return [generate, help_, cameo, feed, remix, admin_, remix_clip, *verify_commands(actions)]
+
+
+def verify_commands(
+    actions: Actions,
+) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
+    """/verify with a video, and "Verify" on a message with one: where did it come from?"""
+
+    @app_commands.command(name="verify")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.describe(video="Any video: I say which of my clips it is, if I made it")
+    async def verify_(interaction: Interaction, video: Attachment) -> None:
+        """Where did this video come from? Its C2PA manifest, else its fingerprint."""
+        await actions.verify(interaction, video)
+
+    @app_commands.context_menu(name="Verify")
+    async def verify_menu(interaction: Interaction, message: Message) -> None:
+        await actions.verify_message(interaction, message)
+
+    return [verify_, verify_menu]
