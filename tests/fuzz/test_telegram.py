@@ -229,7 +229,7 @@ async def test_any_message_is_a_command_or_nothing(raw: Json, dispatch: Dispatch
         command = dispatch.core.commands.get_nowait()
         assert command.author.user_id == str(raw["from"]["id"])  # type: ignore[union-attr]
         if isinstance(command, Generate | Remix):
-            assert raw["text"].endswith(command.prompt)
+            assert (raw.get("text") or raw["caption"]).endswith(command.prompt)
         if isinstance(command, SelfieUpload):
             assert raw["chat"]["type"] == "private"
             assert command.size_bytes == (raw.get("video") or raw["video_note"]).get("file_size")
