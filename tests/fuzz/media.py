@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -206,3 +207,26 @@ def _path_to(data: bytearray, kind: bytes, start: int, end: int, trail: list[int
                 return found
         at += max(size, 8)
     return []
+
+
+def remuxed_claiming(width: int, height: int, container: str) -> bytes:
+    """The raw stream of `annexb_claiming` copied, undecoded, into another container (mpegts,
+    matroska): formats that FFmpeg probes differently from MP4."""
+    source = io.BytesIO(annexb_claiming(width, height))
+    output = io.BytesIO()
+    with (
+        av.open(source, options={"max_pixels": str(64 * 64)}) as raw,
+        av.open(output, "w", format=container) as out,
+    ):
+        video = raw.streams.video[0]
+        copied = out.add_stream_from_template(video)
+        frame = 0
+        for packet in raw.demux(video):
+            if packet.size == 0:
+                continue  # the demuxer's final empty packet
+            packet.stream = copied
+            packet.time_base = Fraction(1, 15)
+            packet.pts = packet.dts = frame
+            frame += 1
+            out.mux(packet)
+    return output.getvalue()
