@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.admin_commands import CancelJob
 from bot.delivery import load_route, show
 from bot.deps import Deps
@@ -52,6 +53,7 @@ async def cancel_job(deps: Deps, ports: dict[str, ChatPort], command: CancelJob)
             return Refused(f"Only {who} or an admin of this chat can cancel this clip.")
         if not await job_rows.transition(session, job.id, JobState.CANCELLED):
             return FINISHED
+        metrics.JOBS.labels(outcome="cancelled").inc()
         if admin:
             detail = job.prompt[:80]
             await guardrails.audit(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.deps import Deps
 from bot.errors import BotError
 from bot.policy import Budget, ChatRules, refusal_text, rules_of
@@ -191,6 +192,7 @@ async def screen(deps: Deps, checker: PromptChecker, asker: Asker) -> ChatRules:
         kept = "" if category == SEXUAL_MINORS else " / ".join(asker.texts)[:KEPT_CHARS]
         await _log(deps.db, asker, category, kept)
         log.info("prompt refused", extra={"category": category, "platform": asker.chat.platform})
+        metrics.MODERATION_REFUSALS.labels(category=category).inc()
         raise PromptRefused(category)
     return standing.rules
 

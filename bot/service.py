@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
-from bot import admin, approvals, cameos, delivery, moderation, queue_view
+from bot import admin, approvals, cameos, delivery, metrics, moderation, queue_view
 from bot.admin_commands import AdminCommand, CancelJob
 from bot.cancel import cancel_job
 from bot.commands import (
@@ -434,13 +434,18 @@ class Core:
             check = await approvals.recheck(self.deps, event.job_id)
             if check.withdrawn:
                 await self._withhold(port, route, event, ", ".join(check.withdrawn))
+                metrics.JOBS.labels(outcome="withheld").inc()
             else:
-                posted = await delivery.post_clip(
-                    self.deps, self._books, port, route, event, featuring=check.featuring
-                )
+                with metrics.POST_SECONDS.labels(platform=route.chat.platform).time():
+                    posted = await delivery.post_clip(
+                        self.deps, self._books, port, route, event, featuring=check.featuring
+                    )
+                if posted:
+                    metrics.JOBS.labels(outcome="posted").inc()
                 if posted and check.featuring and event.clip_id is not None:
                     await approvals.tell_owners(self.deps, port, event.job_id, event.clip_id)
         elif event.kind == "failed":
+            metrics.JOBS.labels(outcome="failed").inc()
             await delivery.show_failure(port, route, event)
         self._throttle.forget(event.job_id)
         self._clock.forget(event.job_id)

@@ -23,6 +23,7 @@ from clipcrew.config import (
     telegram_config,
     worker_config,
 )
+from clipcrew.metrics import sample_queues, serve_metrics
 from clipcrew.settings import Settings
 from engine.channels import make_events
 from engine.queue import JobQueue, LightCalls
@@ -47,6 +48,8 @@ class Services:
     local_chat_url: str | None = None
     # Where the feed pages listen (None: they could not be started).
     feed_url: str | None = None
+    # The Prometheus endpoint (CLIPCREW_METRICS_LISTEN; None: not served).
+    metrics_url: str | None = None
     # Stopped in reverse order.
     _closers: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -115,6 +118,12 @@ async def start_services(
         services._tasks.append(asyncio.create_task(core.run_expiry(), name="consent-expiry"))
         # Jobs recorded while Redis was unreachable go to the queue once it is back.
         services._tasks.append(asyncio.create_task(core.run_requeue(), name="requeue"))
+        if settings.metrics_listen:
+            metrics = serve_metrics(settings.metrics_listen)
+            services.metrics_url = metrics.url
+            closers.append(partial(asyncio.to_thread, metrics.close))
+            sampling = sample_queues(db, redis_url=settings.redis_url, prefix=settings.redis_prefix)
+            services._tasks.append(asyncio.create_task(sampling, name="metrics"))
         await core.resume()
         if run_worker_here and settings.redis_url is not None:
             services._tasks.append(asyncio.create_task(_arq_worker(settings), name="arq-worker"))

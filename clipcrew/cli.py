@@ -105,8 +105,34 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from clipcrew.config import worker_config
     from engine.worker import run_worker
 
+    if settings.worker_metrics_listen:
+        asyncio.run(_measured_worker(settings, light=args.light))
+        return 0
     run_worker(worker_config(settings), light=args.light)
     return 0
+
+
+async def _measured_worker(settings: Settings, *, light: bool) -> None:
+    """The worker with its Prometheus endpoint and the queue gauges sampled beside it."""
+    from clipcrew.config import worker_config
+    from clipcrew.metrics import sample_queues, serve_metrics
+    from engine.worker import light_worker_settings, serve, worker_settings
+    from storage.db import connect
+
+    assert settings.worker_metrics_listen is not None
+    config = worker_config(settings)
+    metrics = serve_metrics(settings.worker_metrics_listen)
+    db = connect(config.database_url)
+    sampling = asyncio.create_task(
+        sample_queues(db, redis_url=settings.redis_url, prefix=settings.redis_prefix)
+    )
+    try:
+        await serve(light_worker_settings(config) if light else worker_settings(config))
+    finally:
+        sampling.cancel()
+        await asyncio.gather(sampling, return_exceptions=True)
+        await db.close()
+        metrics.close()
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:

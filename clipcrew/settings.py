@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     # The feed pages: their own listener (never the local chat's), the address their links use
     # (a reverse proxy's https://…; unset: the listener's own), and how long a link lasts.
     feed_listen: str = Field(default="127.0.0.1:8766", validation_alias="CLIPCREW_FEED_LISTEN")
+    # Prometheus endpoints (host:port; port 0 picks a free one): the bot's (and `serve`'s), and
+    # a worker's (each worker process on a host needs a port of its own). Unset: none.
+    metrics_listen: str | None = Field(default=None, validation_alias="CLIPCREW_METRICS_LISTEN")
+    worker_metrics_listen: str | None = Field(
+        default=None, validation_alias="CLIPCREW_WORKER_METRICS_LISTEN"
+    )
     public_url: str | None = Field(default=None, validation_alias="CLIPCREW_PUBLIC_URL")
     feed_link_days: int = Field(default=7, ge=1, le=365, validation_alias="CLIPCREW_FEED_LINK_DAYS")
     # How long a cameo owner has to answer a request before the clip is cancelled.
@@ -176,6 +182,16 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError("CLIPCREW_LOCAL_CHAT must look like host:port, e.g. 127.0.0.1:8765")
+        return value
+
+    @field_validator("metrics_listen", "worker_metrics_listen")
+    @classmethod
+    def _metrics_host_port(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("a metrics address must look like host:port, e.g. 127.0.0.1:9464")
         return value
 
     @field_validator("feed_listen")

@@ -30,6 +30,7 @@ from engine.config import WorkerConfig
 from engine.events import EventSink, JobEvent
 from engine.lease import LEASE_S, RENEW_S, worker_name
 from engine.ledger import Ledger
+from engine.metrics import RENDER_SECONDS, WORKER_JOBS
 from engine.previews import PreviewSender
 from engine.provenance.manifest import ClipSigner, room_for_manifest
 from engine.request import (
@@ -153,6 +154,7 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
         return
     # The turn may have gone to a fairer job than the one the queue carried (storage.fairness).
     job_id = claimed.job.id
+    began = time.monotonic()
     await _publish(ctx, JobEvent(job_id=job_id, kind="started", stage="starting"))
     try:
         # 2. Consent for each cameo, as the bot recorded it, still holds.
@@ -173,6 +175,8 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
             await record_similarities(ctx.db, job_id, verdicts[0])
         # 4. Store the file, then the row; a failed row write removes the orphan file.
         clip = await _store(ctx, claimed.job, encoded)
+        RENDER_SECONDS.labels(engine=ctx.backend.name).observe(time.monotonic() - began)
+        WORKER_JOBS.labels(outcome="done").inc()
     except Blocked as blocked:
         await _end(ctx, job_id, JobState.BLOCKED, str(blocked))
         return
@@ -435,11 +439,13 @@ async def _cancelled(ctx: WorkerContext, job_id: str, reason: str) -> None:
     async with ctx.db.transaction() as session:
         moved = await job_rows.transition(session, job_id, JobState.CANCELLED, error=reason)
     log.info("job cancelled", extra={"job_id": job_id, "by_worker": moved})
+    WORKER_JOBS.labels(outcome="cancelled").inc()
     if moved:
         await _publish(ctx, JobEvent(job_id=job_id, kind="failed", error=reason))
 
 
 async def _end(ctx: WorkerContext, job_id: str, state: JobState, reason: str) -> None:
+    WORKER_JOBS.labels(outcome=str(state.value).lower()).inc()
     async with ctx.db.transaction() as session:
         await job_rows.transition(session, job_id, state, error=reason)
     await _publish(ctx, JobEvent(job_id=job_id, kind="failed", error=reason))

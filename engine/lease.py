@@ -18,6 +18,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 from engine.events import EventSink, JobEvent
+from engine.metrics import JOB_TAKEOVERS, WORKER_JOBS
 from storage.db import Database
 from storage.leases import reclaim_lapsed
 from storage.models import utcnow
@@ -53,9 +54,11 @@ async def sweep(db: Database, requeue: Requeue, events: EventSink) -> int:
         )
     for job_id, attempts in reclaimed.requeued:
         log.warning("job taken over", extra={"job_id": job_id, "attempts": attempts})
+        JOB_TAKEOVERS.inc()
         await requeue(job_id, attempts)
     for job_id in reclaimed.failed:
         log.warning("job out of tries", extra={"job_id": job_id})
+        WORKER_JOBS.labels(outcome="failed").inc()
         await events.publish(JobEvent(job_id=job_id, kind="failed", error=GAVE_UP))
     return len(reclaimed.requeued) + len(reclaimed.failed)
 

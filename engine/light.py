@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from redis.exceptions import RedisError
 
 from engine.cameos import FaceModels
 from engine.fit import FitRequest, fit_stored
+from engine.metrics import LIGHT_TASK_SECONDS
 from engine.moderation.task import moderate_text_task
 from engine.provenance.manifest import ClipSigner
 from engine.queue import (
@@ -113,6 +115,7 @@ async def run_task(ctx: LightContext, task: str, payload: Payload) -> Payload:
     if function is None:
         log.error("unknown light task", extra={"task": task})
         return {"error": LIGHT_FAILURE}
+    began = time.monotonic()
     try:
         return await function(ctx, payload)
     except EngineError as error:
@@ -121,6 +124,8 @@ async def run_task(ctx: LightContext, task: str, payload: Payload) -> Payload:
     except Exception:
         log.exception("light task crashed", extra={"task": task})
         return {"error": LIGHT_FAILURE}
+    finally:
+        LIGHT_TASK_SECONDS.labels(task=task).observe(time.monotonic() - began)
 
 
 def _answer(answer: Payload) -> Payload:

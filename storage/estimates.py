@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -141,3 +142,10 @@ async def running_jobs(session: AsyncSession) -> list[Running]:
 
 def elapsed(started_at: datetime, now: datetime) -> float:
     return (plain_utc(now) - plain_utc(started_at)).total_seconds()
+
+
+async def waiting_stats(session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many jobs wait in the queue, and when the oldest of them was queued."""
+    query = select(func.count(), func.min(Job.created_at)).where(Job.state == JobState.QUEUED)
+    count, oldest = (await session.exec(query)).one()
+    return int(count), oldest

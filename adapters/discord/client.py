@@ -8,6 +8,7 @@ import logging
 import discord
 from discord import app_commands
 
+from adapters.discord.metrics import api_trace
 from adapters.discord.views import SOMETHING_WRONG, Presses, SignedButton, tell_privately
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ def intents() -> discord.Intents:
 class ClipcrewClient(discord.Client):
     def __init__(self, *, guild_ids: list[int]) -> None:
         # guild_ready_timeout=0: the client waits for no guild streaming before it is ready.
-        super().__init__(intents=intents(), guild_ready_timeout=0)
+        # http_trace: every REST answer is counted for the metrics (errors, 429s).
+        super().__init__(intents=intents(), guild_ready_timeout=0, http_trace=api_trace())
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._on_command_error)
         self.guild_ids = guild_ids

@@ -18,6 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import Core, Handlers
 from adapters.telegram.logs import protect_token
+from adapters.telegram.metrics import counted_request
 from adapters.telegram.port import TelegramPort
 from storage.blobs import Blobs
 
@@ -58,6 +59,8 @@ def build_application(config: TelegramConfig) -> TelegramApp:
         .token(config.token)
         .base_url(config.api_base)
         .base_file_url(config.file_api_base)
+        # Every Bot API answer is counted for the metrics (errors, 429s).
+        .request(counted_request())
         .rate_limiter(AIORateLimiter(max_retries=MAX_FLOOD_RETRIES))
         # A command waits on the database; one slow update must not hold up the others.
         .concurrent_updates(True)
