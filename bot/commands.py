@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.admin_commands import AdminCommand, CancelJob
 from bot.feed_commands import FeedCommand
+from bot.queue_commands import ShowQueue
 from bot.types import ChatRef, ChatUser, MessageRef
 
 
@@ -159,4 +160,5 @@ Command = (
     | AdminCommand
     | CancelJob
     | Repost
+    | ShowQueue
 )

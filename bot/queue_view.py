@@ -14,12 +14,12 @@ from sqlmodel import col, select
 
 from bot.deps import Deps
 from bot.ports import ChatPort
-from bot.replies import Queued
+from bot.replies import Note, Queued, about, ordinal
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, JobEvent
 from storage import estimates, fair_claims
 from storage.fairness import Waiting
-from storage.models import Chat, Job, JobState, utcnow
+from storage.models import Chat, Job, JobState, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +202,60 @@ def with_preview(delivered: Delivered, before: list[Delivered]) -> Delivered:
     if not keys:
         return delivered
     return Delivered(delivered.id, replace(event, preview_key=keys[-1]))
+
+
+# The /queue answer lists this many clips at most.
+LISTED = 15
+
+
+async def chat_queue(deps: Deps, chat: ChatRef, command: str) -> Note:
+    """`/queue`: this chat's clips rendering and waiting, in the order they will start, each
+    with its place and a rough time."""
+    view = await snapshot(deps)
+    now = utcnow()
+    async with deps.db.session() as session:
+        query = (
+            select(Job, User)
+            .join(Chat, col(Chat.id) == col(Job.chat_id))
+            .join(User, col(User.id) == col(Job.author_id))
+            .where(
+                Chat.platform == chat.platform,
+                Chat.platform_chat_id == chat.chat_id,
+                col(Job.state).in_([JobState.RUNNING, JobState.QUEUED]),
+            )
+        )
+        rows = list((await session.exec(query)).all())
+    if not rows:
+        return Note(
+            f"Nothing is waiting in this chat. Start a clip with /{command} <what happens>."
+        )
+    running = [(job, user) for job, user in rows if job.state == JobState.RUNNING]
+    order = {job_id: index for index, job_id in enumerate(w.job_id for w in view.order)}
+    waiting = sorted(
+        ((job, user) for job, user in rows if job.state == JobState.QUEUED),
+        key=lambda row: order.get(row[0].id, len(order)),
+    )
+    lines = [_running_line(job, user, view, now) for job, user in running]
+    lines += [_waiting_line(job, user, view.of(job.id)) for job, user in waiting]
+    more = f"\n…and {len(lines) - LISTED} more." if len(lines) > LISTED else ""
+    head = "⏳ This chat's clips (one person's next clip after another's, in turn):"
+    return Note("\n".join([head, *lines[:LISTED]]) + more)
+
+
+def _prompt(job: Job) -> str:
+    return job.prompt if len(job.prompt) <= 50 else job.prompt[:49] + "…"
+
+
+def _running_line(job: Job, user: User, view: Snapshot, now: datetime) -> str:
+    estimate = view.durations.of(estimates.Shape.of(job))
+    left = None
+    if estimate is not None and job.started_at is not None:
+        left = max(0.0, estimate - estimates.elapsed(job.started_at, now))
+    when = f", {about(left)} left" if left is not None else ""
+    return f"• {user.handle}: “{_prompt(job)}” (rendering{when})"
+
+
+def _waiting_line(job: Job, user: User, standing: Standing) -> str:
+    place = "next" if standing.position <= 1 else f"{ordinal(standing.position)} in line"
+    when = f", done in {about(standing.eta_s)}" if standing.eta_s is not None else ""
+    return f"• {user.handle}: “{_prompt(job)}” ({place}{when})"

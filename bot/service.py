@@ -35,6 +35,7 @@ from bot.feed_commands import FeedPage, React, ReactionCounts, RemixByNumber, Sh
 from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
 from bot.ports import CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
+from bot.queue_commands import ShowQueue
 from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Failed, Note, Queued, Refused, Reply, Usage
 from bot.retries import PostRetries
@@ -146,6 +147,10 @@ class Core:
         """Commands answered on their own, without queueing a clip; None for the others."""
         if isinstance(command, DeleteClip | AnswerConsent | CancelJob):
             return await self._pressed(command)
+        if isinstance(command, ShowQueue):
+            waiting = await queue_view.chat_queue(self.deps, command.chat, self.deps.config.command)
+            await port.post(command.chat, waiting, reply_to=command.message)
+            return waiting
         if isinstance(command, CameoCommand):
             return await self._privately(port, command, await self._cameo(command))
         if isinstance(command, SelfieUpload):

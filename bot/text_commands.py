@@ -8,6 +8,7 @@ import re
 from bot.admin_commands import AdminCommand
 from bot.commands import CameoCommand, Command, Generate, Help, Repost, Unknown
 from bot.feed_commands import RemixByNumber, ShowFeed
+from bot.queue_commands import ShowQueue
 from bot.types import ChatRef, ChatUser, MessageRef
 
 # `/name`, optionally `/name@botname`, then the rest of the message.
@@ -37,15 +38,9 @@ def parse_command(
     rest = stripped[match.end() :]
     if name == command_name:
         return Generate(prompt=rest, author=author, chat=chat, message=message, reply_to=reply_to)
-    if name == "cameo":
-        return CameoCommand(args=rest.strip(), author=author, chat=chat, message=message)
-    if name == "feed":
-        return ShowFeed(args=rest.strip(), author=author, chat=chat, message=message)
-    if name == "remix":
-        return RemixByNumber(args=rest.strip(), author=author, chat=chat, message=message)
-    if name == "admin":
-        # The adapter asks its platform whether the author is an admin and marks the command.
-        return AdminCommand(args=rest.strip(), author=author, chat=chat, message=message)
+    with_args = _with_args(name, rest.strip(), author, chat, message)
+    if with_args is not None:
+        return with_args
     if name == "repost":
         number = rest.strip().lstrip("#")
         clip_id = int(number) if number.isdigit() and len(number) < 12 else None
@@ -53,3 +48,21 @@ def parse_command(
     if name in HELP_NAMES:
         return Help(author=author, chat=chat, message=message)
     return Unknown(name=name, author=author, chat=chat, message=message)
+
+
+def _with_args(
+    name: str, args: str, author: ChatUser, chat: ChatRef, message: MessageRef | None
+) -> Command | None:
+    """The commands that take the rest of the message as their arguments."""
+    if name == "cameo":
+        return CameoCommand(args=args, author=author, chat=chat, message=message)
+    if name == "feed":
+        return ShowFeed(args=args, author=author, chat=chat, message=message)
+    if name == "queue":
+        return ShowQueue(author=author, chat=chat, message=message)
+    if name == "remix":
+        return RemixByNumber(args=args, author=author, chat=chat, message=message)
+    if name == "admin":
+        # The adapter asks its platform whether the author is an admin and marks the command.
+        return AdminCommand(args=args, author=author, chat=chat, message=message)
+    return None

@@ -31,6 +31,7 @@ from bot.commands import (
 )
 from bot.feed_commands import FeedPage, RemixByNumber, ShowFeed, ToggleLike
 from bot.ports import ChatPort
+from bot.queue_commands import ShowQueue
 from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,12 @@ class Actions:
         chat = chat_of(interaction)
         request = await self.port.begin(interaction, chat, ephemeral=True)
         await self.core.handle(Help(author=user_of(interaction), chat=chat, message=request))
+
+    async def queue(self, interaction: discord.Interaction) -> None:
+        """`/queue`: answered in the channel, for anyone."""
+        chat = chat_of(interaction)
+        request = await self.port.begin(interaction, chat)
+        await self.core.handle(ShowQueue(author=user_of(interaction), chat=chat, message=request))
 
     async def feed(self, interaction: discord.Interaction, show: str) -> None:
         """`/feed [show]`: answered in the channel, with paging buttons."""

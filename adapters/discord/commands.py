@@ -95,7 +95,14 @@ def build_commands(
     async def remix_clip(interaction: Interaction, message: Message) -> None:
         await actions.remix_from_message(interaction, message)
 
-    return [generate, help_, cameo, feed, remix, admin_, remix_clip, *verify_commands(actions)]
+    @app_commands.command(name="queue")
+    async def queue(interaction: Interaction) -> None:
+        """What waits in this channel, in the order it starts, and roughly when each is done."""
+        await actions.queue(interaction)
+
+    own: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]
+    own = [generate, help_, cameo, feed, remix, admin_, queue, remix_clip]
+    return [*own, *verify_commands(actions)]
 
 
 def verify_commands(

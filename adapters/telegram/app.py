@@ -49,6 +49,7 @@ def commands(command: str) -> list[BotCommand]:
             "feed", "This chat's clips: /feed, /feed new, /feed top, /feed @name, /feed #12"
         ),
         BotCommand("remix", "Remix a clip by its number: /remix 12 make it rain"),
+        BotCommand("queue", "What waits in this chat, and roughly when each clip is done"),
         BotCommand("admin", "Chat admins: policy, ban, unban, limit, queue, purge, log"),
     ]
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot import queue_view
 from bot.admin_commands import CancelJob
+from bot.queue_commands import ShowQueue
 from bot.replies import Failed, Note, Progress, Queued, Refused
 from bot.types import ChatRef
 from engine.events import JobEvent
@@ -196,3 +197,25 @@ async def test_an_admin_of_the_chat_cancels_anyones_clip_there_not_elsewhere(bot
     assert answer == Note("✖️ Cancelled.")
     told = [s.reply for s in bot.port.sent if isinstance(s.reply, Failed)]
     assert [t.reason for t in told] == ["An admin of this chat cancelled this clip."]
+
+
+async def test_slash_queue_lists_this_chats_clips_in_the_order_they_start(bot: Bot) -> None:
+    await measured(bot.db, 60.0)
+    first = await bot.core.handle(sora("a frog DJ", who=1))
+    second = await bot.core.handle(sora("a cat DJ", who=1))
+    third = await bot.core.handle(sora("a dog DJ", who=2))
+    assert isinstance(first, Queued) and isinstance(second, Queued) and isinstance(third, Queued)
+    await start(bot.db, first.job_id, ago_s=20)
+    answer = await bot.core.handle(ShowQueue(person(3), CHAT))
+    assert isinstance(answer, Note)
+    lines = answer.text.splitlines()[1:]
+    # Rendering first; then fair share: person 2's first clip before person 1's second.
+    assert lines == [
+        "• @person1: “a frog DJ” (rendering, about 40 s left)",
+        "• @person2: “a dog DJ” (next, done in about 2 min)",
+        "• @person1: “a cat DJ” (2nd in line, done in about 3 min)",
+    ]
+    [posted] = [s for s in bot.port.sent if s.reply == answer]
+    assert posted.action == "post" and posted.chat == CHAT
+    elsewhere = await bot.core.handle(ShowQueue(person(3), ChatRef("test", "another-room")))
+    assert isinstance(elsewhere, Note) and elsewhere.text.startswith("Nothing is waiting")

@@ -132,3 +132,10 @@ async def test_someone_elses_cancel_is_refused_and_the_clip_comes(
     refused = await pressed_answer(emulator, "or an admin of this chat can cancel")
     assert "Only @ada" in refused.detail
     await clips(emulator, 1)
+
+
+async def test_slash_queue_answers_in_the_channel(services: Services, emulator: Emulator) -> None:
+    await slash(emulator, "queue", who=p.BOB)
+    [ack] = await emulator.wait_for("ack")
+    assert ack.detail == {"type": 5, "ephemeral": False}
+    await pressed_answer(emulator, "Nothing is waiting in this chat")

@@ -34,7 +34,7 @@ def assert_playable(video: bytes) -> None:
 async def test_commands_are_registered_at_start(api: BotApi, bot: Services) -> None:
     [registered] = api.of("setMyCommands")
     names = [c["command"] for c in registered.params["commands"]]
-    assert names == ["sora", "help", "start", "cameo", "feed", "remix", "admin"]
+    assert names == ["sora", "help", "start", "cameo", "feed", "remix", "queue", "admin"]
     assert all(c["description"] for c in registered.params["commands"])
 
 

@@ -195,3 +195,11 @@ async def test_someone_elses_cancel_is_refused_and_the_clip_comes(
     [answer] = await api.wait_for("answerCallbackQuery")
     assert "Only @ada or an admin of this chat can cancel" in answer.params["text"]
     await api.wait_for("sendVideo", 1)
+
+
+async def test_slash_queue_answers_anyone_in_the_chat(api: BotApi, bot: Services) -> None:
+    command = await api.say(GROUP, BOB, "/queue")
+    answer = await status_of(api, command)
+    assert answer.params["text"].startswith("Nothing is waiting in this chat.")
+    await api.say(GROUP, ADA, "/sora a frog DJ")
+    await api.wait_for("sendVideo", 1)
