@@ -26,8 +26,9 @@ MIN_PERCENT_STEP = 5
 # light worker says the clip cannot fit at a watchable quality (engine.encode.MIN_VIDEO_BPS);
 # this bounds the tries should a platform's answers never settle.
 FIT_ATTEMPTS = 6
-# Each refused size asks for a fifth less than the last, unless the platform named its limit.
-SHRINK = 0.8
+# Each refused size asks for 15% less than the last, unless the platform named its limit: small
+# steps, since a step past the platform's unknown limit may land below what can be encoded.
+SHRINK = 0.85
 # A refit is a decode and an encode of a few seconds of video.
 FIT_TIMEOUT_S = 120.0
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
@@ -202,7 +203,11 @@ async def _send(
         message = await _send_fitted(deps, port, route, clip, featuring)
     except BaseException as error:
         async with deps.db.transaction() as session:
-            await deliveries.release(session, target)
+            if isinstance(error, CannotFit):
+                # Settled: not posted, and not to be tried again unasked (/repost may).
+                await deliveries.mark_unsure(session, target)
+            else:
+                await deliveries.release(session, target)
         if isinstance(error, CannotFit):
             await show(port, route, Failed(reason=str(error), job_id=route.job_id))
             return False

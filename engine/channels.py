@@ -197,14 +197,21 @@ class RedisStreamEvents:
 
     async def _claim(self, count: int) -> list[Delivered]:
         await self._ensure_group()
-        answer = await self._client.xautoclaim(
-            self.stream,
-            GROUP,
-            self.consumer,
-            min_idle_time=self._claim_idle_ms,
-            start_id=self._claim_cursor,
-            count=count,
-        )
+        try:
+            answer = await self._client.xautoclaim(
+                self.stream,
+                GROUP,
+                self.consumer,
+                min_idle_time=self._claim_idle_ms,
+                start_id=self._claim_cursor,
+                count=count,
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # Redis restarted without its data: make the stream and the group again.
+            self._group_ready = False
+            return []
         self._claim_cursor = _text(answer[0])
         if self._claim_cursor == "0-0":
             # A full sweep is done; the next starts after a pause.
