@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import delivery
+from bot import delivery, queue_view
 from bot.callbacks import Button
 from bot.commands import AnswerConsent
 from bot.consent import Audience, CameoPolicy, Decision, Person, Verdict, decide, still_good
@@ -222,9 +222,16 @@ async def _go_ahead_if_all_said_yes(deps: Deps, ports: dict[str, ChatPort], job_
         if not await job_rows.transition(session, job_id, JobState.QUEUED):
             return
         job = await job_rows.get_job(session, job_id)
-        ahead = await job_rows.count_all_in_flight(session) - 1
     route = await delivery.load_route(deps, job_id)
-    queued = Queued(job_id=job_id, position=max(ahead, 0), prompt=job.prompt)
+    # Its fair place in line and time, as any new clip's (bot.queue_view).
+    standing = (await queue_view.snapshot(deps)).of(job_id)
+    queued = Queued(
+        job_id=job_id,
+        position=standing.position,
+        prompt=job.prompt,
+        remix_of=job.parent_clip_id,
+        eta_s=standing.eta_s,
+    )
     await _show(ports, route, queued)
     try:
         await enqueue(deps, job_id)
