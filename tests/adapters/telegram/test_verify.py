@@ -37,6 +37,7 @@ async def test_a_video_captioned_verify_asks_where_it_came_from(
     assert command.message == MessageRef(ADA_DM, str(message["message_id"]))
     async with asyncio.timeout(5):
         assert await fetched.get() == VIDEO
+    assert core.commands.empty()  # the caption is not also taken as a text command
 
 
 async def test_any_other_caption_is_still_a_selfie(api: BotApi, core: RecordingCore) -> None:
