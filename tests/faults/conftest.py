@@ -54,6 +54,16 @@ class Deployment:
             await asyncio.sleep(0.3)
         return commands
 
+    async def called(self, method: str, count: int = 1, timeout_s: float = 180) -> None:
+        """Wait until the platform has answered `method` `count` times in all (a loaded machine
+        renders slowly; the emulator's own waits are short)."""
+        async with asyncio.timeout(timeout_s):
+            while len(self.api.of(method)) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+
+    async def videos(self, count: int) -> None:
+        await self.called("sendVideo", count)
+
     async def delivered(self, commands: list[Json], timeout_s: float = 240) -> dict[int, int]:
         """Wait until every command has its clip, then a little longer for duplicates; returns
         clips posted per command."""

@@ -22,10 +22,10 @@ async def test_a_bot_killed_mid_upload_posts_nothing_twice(deployment_on: Build)
     api.slow = {"sendVideo": 4.0}  # the upload is in; Telegram's answer is not out yet
 
     [first] = await deployment.ask(1)
-    await api.wait_for("arrived:sendVideo")
+    await deployment.called("arrived:sendVideo")
     deployment.shape.kill("bot")
     killed_at = time.monotonic()
-    await api.wait_for("sendVideo")  # Telegram finished the upload: the clip is up
+    await deployment.videos(1)  # Telegram finished the upload: the clip is up
     api.slow = {}
 
     await deployment.shape.start("bot-2", "bot", bare=True)

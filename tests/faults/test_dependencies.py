@@ -31,7 +31,7 @@ async def test_redis_then_postgres_restart_mid_batch(
 
     # 1. Redis dies mid-batch and comes back empty a few seconds later.
     commands = await deployment.ask(10)
-    await api.wait_for("sendVideo", 2)
+    await deployment.videos(2)
     private_redis.kill()
     await asyncio.sleep(3)
     # Asked while Redis is away: answered at once, though the prompt check (a light task,
@@ -49,7 +49,7 @@ async def test_redis_then_postgres_restart_mid_batch(
     # 2. PostgreSQL restarts mid-batch.
     seen = len(api.of("sendVideo"))
     commands = await deployment.ask(10, start=20)
-    await api.wait_for("sendVideo", seen + 2)
+    await deployment.videos(seen + 2)
     await asyncio.to_thread(private_postgres.stop)
     await asyncio.sleep(3)
     await asyncio.to_thread(private_postgres.start)
