@@ -146,7 +146,13 @@ async def run_job(ctx: WorkerContext, job_id: str) -> None:
     claimed, existing = start.claimed, start.existing
     if existing is not None:
         # Rendered before (the worker died before reporting, or the queue delivered twice):
-        # report it again; posting is idempotent on the bot's side.
+        # report it again; posting is idempotent on the bot's side. A worker that died between
+        # storing the clip and signing it left it unsigned: sign it now.
+        from engine.provenance.seal import model_name, seal_if_unsealed
+
+        existing = await seal_if_unsealed(
+            ctx.db, ctx.blobs, ctx.signer, existing, model=model_name(ctx.backend)
+        )
         await _report_done(ctx, job_id, existing)
         return
     if claimed is None:

@@ -23,8 +23,8 @@ from storage import prints
 from storage.blobs import Blobs
 from storage.cameos import cameo_owners_of_clip
 from storage.db import Database
-from storage.errors import NotFound
-from storage.models import Clip
+from storage.errors import BadBlobKey, NotFound
+from storage.models import Clip, ClipPrint
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,13 @@ SKETCH_MODEL = "clipcrew sketch renderer"
 
 def model_name(backend: Any) -> str:
     """The model a backend runs, for the manifest: a hub id, or a local folder's name only."""
-    if backend.name == "sketch":
+    name = str(getattr(backend, "name", "") or "unknown")
+    if name == "sketch":
         return SKETCH_MODEL
     pipeline = getattr(backend, "pipeline", None)
     path = str(getattr(pipeline, "name_or_path", "") or "")
     if not path:
-        return str(backend.name)
+        return name
     return Path(path).name if Path(path).exists() else path
 
 
@@ -74,6 +75,22 @@ async def seal(
     if signed is not None and clip.blob_key != old_key:
         await _drop_unless_shared(db, blobs, old_key)
     return clip
+
+
+async def seal_if_unsealed(
+    db: Database, blobs: Blobs, signer: ClipSigner | None, clip: Clip, *, model: str
+) -> Clip:
+    """`seal` a stored clip that has no fingerprint yet (its worker died between storing and
+    sealing it); a sealed clip is returned as it is."""
+    assert clip.id is not None
+    async with db.session() as session:
+        if await session.get(ClipPrint, clip.id) is not None:
+            return clip
+    try:
+        data = await blobs.read(clip.blob_key)
+    except (NotFound, BadBlobKey):
+        return clip  # nothing to sign; the clip is reported as it is
+    return await seal(db, blobs, signer, clip, data, model=model)
 
 
 async def _fingerprint(data: bytes) -> bytes:

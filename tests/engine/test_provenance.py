@@ -32,9 +32,9 @@ from engine.provenance.manifest import (
 from engine.provenance.seal import SKETCH_MODEL
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import Clip, ClipPrint
+from storage.models import Clip, ClipPrint, JobState
 from tests.engine.factories import small_request
-from tests.factories import make_job
+from tests.factories import make_clip, make_job
 
 
 @pytest.fixture
@@ -230,3 +230,20 @@ async def test_a_clip_signed_under_an_upload_limit_still_fits_it(
     assert len(data) <= limit
     report = read_manifest(data, signer.anchors_pem)
     assert report is not None and report.trusted
+
+
+async def test_a_clip_left_unsigned_by_a_dead_worker_is_signed_when_the_job_comes_again(
+    sqlite_db: Database, blobs: BlobStore, signer: ClipSigner, clip_data: bytes
+) -> None:
+    # The worker stored the clip and its row (the job is done), then died before signing it.
+    job = await make_job(sqlite_db, state=JobState.DONE)
+    key = await blobs.put(clip_data, "mp4")
+    stored = await make_clip(sqlite_db, job, blob_key=key)
+    await run_job(worker(sqlite_db, blobs, signer), job.id)  # the queue delivers it again
+    clip = await clip_of_job(sqlite_db, job.id)
+    report = read_manifest(await blobs.read(clip.blob_key), signer.anchors_pem)
+    assert report is not None and report.trusted and report.clip is not None
+    assert report.clip.clip_id == stored.id
+    # A third delivery changes nothing.
+    await run_job(worker(sqlite_db, blobs, signer), job.id)
+    assert (await clip_of_job(sqlite_db, job.id)).blob_key == clip.blob_key
