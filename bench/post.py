@@ -33,6 +33,7 @@ import numpy as np
 from engine.audio import SAMPLE_RATE, soundtrack
 from engine.encode import encode_mp4
 from engine.moderation.nudity import nudity_score, shared_detector
+from engine.pipeline import CLIP_PRESET
 from engine.provenance.config import ProvenanceConfig
 from engine.provenance.fingerprint import fingerprint_frames
 from engine.provenance.manifest import ClipInfo, ClipSigner, load_signer, sign_clip
@@ -65,7 +66,14 @@ def timed_run(
     marks.append(time.perf_counter())
     fingerprint_frames(frames, request.fps, audio, SAMPLE_RATE).to_bytes()
     marks.append(time.perf_counter())
-    data = encode_mp4(frames, audio, fps=request.fps, sample_rate=SAMPLE_RATE, metadata=metadata)
+    data = encode_mp4(
+        frames,
+        audio,
+        fps=request.fps,
+        sample_rate=SAMPLE_RATE,
+        metadata=metadata,
+        preset=CLIP_PRESET,
+    )
     marks.append(time.perf_counter())
     signed = sign_clip(data, INFO, signer)
     marks.append(time.perf_counter())

@@ -72,7 +72,9 @@ class NudeNet:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
+        # Two threads: the check runs between rendering and encoding, when nothing else of this
+        # job competes for the CPU, and post-processing must stay within a second.
+        options.intra_op_num_threads = 2
         options.inter_op_num_threads = 1
         model = Path(nudenet.__file__).parent / "320n.onnx"
         detector = nudenet.NudeDetector()
