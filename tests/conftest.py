@@ -9,6 +9,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
@@ -18,6 +19,10 @@ from engine.faces.dlib_backend import DlibAnalyzer
 from storage.blobs import BlobStore
 from storage.db import Database, connect
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from engine.light import ArqLight
+    from tests.processes import Shape
 
 POSTGRES_URL = os.environ.get(
     "CLIPCREW_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -105,3 +110,51 @@ async def delete_keys(client: Redis, prefix: str) -> None:
         keys = [key async for key in client.scan_iter(match=pattern)]
         if keys:
             await client.delete(*keys)
+
+
+@pytest.fixture
+async def shape(tmp_path: Path, redis_prefix: str) -> AsyncIterator[Shape]:
+    """clipcrew as real processes (tests.processes): a database of their own, this test's
+    Redis prefix and a Telegram emulator; the test starts the processes it needs."""
+    from tests.adapters.telegram.emulator import BotApi
+    from tests.processes import Shape, base_env, drop_database, new_database, wipe_redis
+
+    api = BotApi()
+    await api.start()
+    database = await new_database()
+    made = Shape(api, base_env(api, tmp_path, database, REDIS_URL, redis_prefix), tmp_path)
+    try:
+        yield made
+    finally:
+        await made.stop_all()
+        await api.close()
+        await drop_database(database)
+        await wipe_redis(REDIS_URL, redis_prefix)
+
+
+@pytest.fixture
+async def arq_light(tmp_path: Path, redis_prefix: str) -> AsyncIterator[ArqLight]:
+    """A real light worker (arq, on Redis, with this test's prefix) and a client for it."""
+    import asyncio
+
+    from arq.worker import create_worker
+
+    from clipcrew.config import worker_config
+    from engine.light import ArqLight
+    from engine.worker import light_worker_settings
+    from tests.factories import small_settings
+
+    settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
+    worker = create_worker(light_worker_settings(worker_config(settings)), handle_signals=False)
+    running = asyncio.create_task(worker.main())
+    light = ArqLight.from_url(REDIS_URL, prefix=redis_prefix)
+    try:
+        yield light
+    finally:
+        await light.close()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+        client = Redis.from_url(REDIS_URL)
+        await delete_keys(client, redis_prefix)
+        await client.aclose()

@@ -5,22 +5,15 @@ a 429 from the platform) each endpoint answers with its named series."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.adapters.telegram.emulator import ADA, BOB, GROUP, BotApi
-from tests.conftest import REDIS_URL
 from tests.processes import (
     Shape,
-    base_env,
-    drop_database,
     free_port,
-    new_database,
     wait_until,
-    wipe_redis,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -41,21 +34,6 @@ WORKER_SERIES = (
     'clipcrew_queue_length{pool="render"}',
     'clipcrew_queue_oldest_age_seconds{pool="render"}',
 )
-
-
-@pytest.fixture
-async def shape(tmp_path: Path, redis_prefix: str) -> AsyncIterator[Shape]:
-    api = BotApi()
-    await api.start()
-    database = await new_database()
-    made = Shape(api, base_env(api, tmp_path, database, REDIS_URL, redis_prefix), tmp_path)
-    try:
-        yield made
-    finally:
-        await made.stop_all()
-        await api.close()
-        await drop_database(database)
-        await wipe_redis(REDIS_URL, redis_prefix)
 
 
 async def scrape(port: int) -> str:

@@ -7,43 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, BotApi, private
-from tests.conftest import REDIS_URL
+from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, private
 from tests.engine.faces import clips
 from tests.processes import (
     Shape,
-    base_env,
-    drop_database,
-    new_database,
     videos_by_command,
     wait_until,
-    wipe_redis,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 # Shared objects of the heavy stacks, as they appear in /proc/<pid>/maps.
 HEAVY_LIBRARIES = ("torch", "dlib", "onnxruntime", "insightface", "cv2", "opencv")
-
-
-@pytest.fixture
-async def shape(tmp_path: Path, redis_prefix: str) -> AsyncIterator[Shape]:
-    api = BotApi()
-    await api.start()
-    database = await new_database()
-    made = Shape(api, base_env(api, tmp_path, database, REDIS_URL, redis_prefix), tmp_path)
-    try:
-        yield made
-    finally:
-        await made.stop_all()
-        await api.close()
-        await drop_database(database)
-        await wipe_redis(REDIS_URL, redis_prefix)
 
 
 def mapped_libraries(pid: int) -> set[str]:

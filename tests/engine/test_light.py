@@ -3,26 +3,19 @@ answers and their failures as a person would read them."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
-from arq.worker import create_worker
 from redis.asyncio import Redis
 
-from clipcrew.config import worker_config
 from engine.backends import load_backend
 from engine.cameos import FaceModels
 from engine.encode import probe_mp4
 from engine.light import ArqLight, InProcessLight, LightContext
 from engine.pipeline import generate
 from engine.queue import FIT_CLIP, VERIFY_SELFIE, LightTaskFailed, LightTaskTimeout
-from engine.worker import light_worker_settings
 from storage.blobs import BlobStore
 from storage.db import Database
 from tests.conftest import REDIS_URL, delete_keys
 from tests.engine.factories import small_request
-from tests.factories import small_settings
 
 
 @pytest.fixture(scope="module")
@@ -78,24 +71,6 @@ async def test_no_answer_in_time_is_a_timeout(light: InProcessLight, blobs: Blob
     # A clip this small cannot take long to refuse, but no time at all is too little.
     with pytest.raises(LightTaskTimeout, match="try again"):
         await light.call(FIT_CLIP, {"blob_key": key, "max_bytes": 1}, timeout_s=0)
-
-
-@pytest.fixture
-async def arq_light(tmp_path, redis_prefix: str) -> AsyncIterator[ArqLight]:
-    settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
-    worker = create_worker(light_worker_settings(worker_config(settings)), handle_signals=False)
-    running = asyncio.create_task(worker.main())
-    light = ArqLight.from_url(REDIS_URL, prefix=redis_prefix)
-    try:
-        yield light
-    finally:
-        await light.close()
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
-        client = Redis.from_url(REDIS_URL)
-        await delete_keys(client, redis_prefix)
-        await client.aclose()
 
 
 @pytest.mark.redis

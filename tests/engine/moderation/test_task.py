@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
-from arq.worker import create_worker
-from redis.asyncio import Redis
 
-from clipcrew.config import worker_config
 from engine.api import CATEGORIES, PRESETS, STANDARD, refused_category, scores_of
 from engine.cameos import FaceModels
 from engine.light import ArqLight, InProcessLight, LightContext
 from engine.queue import MODERATE_TEXT, LightTaskFailed
-from engine.worker import light_worker_settings
 from storage.blobs import BlobStore
 from storage.db import Database
-from tests.conftest import REDIS_URL, delete_keys
-from tests.factories import small_settings
 
 
 @pytest.fixture
@@ -43,24 +34,6 @@ async def test_a_malformed_payload_is_refused_in_words(light: InProcessLight) ->
         await light.call(MODERATE_TEXT, {"texts": "not a list"}, timeout_s=5)
     with pytest.raises(LightTaskFailed, match="too much text"):
         await light.call(MODERATE_TEXT, {"texts": ["x" * 5000]}, timeout_s=5)
-
-
-@pytest.fixture
-async def arq_light(tmp_path, redis_prefix: str) -> AsyncIterator[ArqLight]:
-    settings = small_settings(tmp_path, REDIS_URL=REDIS_URL, CLIPCREW_REDIS_PREFIX=redis_prefix)
-    worker = create_worker(light_worker_settings(worker_config(settings)), handle_signals=False)
-    running = asyncio.create_task(worker.main())
-    light = ArqLight.from_url(REDIS_URL, prefix=redis_prefix)
-    try:
-        yield light
-    finally:
-        await light.close()
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
-        client = Redis.from_url(REDIS_URL)
-        await delete_keys(client, redis_prefix)
-        await client.aclose()
 
 
 @pytest.mark.redis
