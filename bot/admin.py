@@ -17,13 +17,14 @@ from bot.admin_commands import AdminCommand
 from bot.callbacks import Button
 from bot.deletion import remove_clips
 from bot.deps import Deps
+from bot.moderation import person_and_chat
 from bot.ports import ChatPort
 from bot.replies import Choice, Note, Refused
 from bot.types import ChatUser
 from engine.api import ADULT, DEFAULT_PRESET, PRESET_NAMES
 from storage import guardrails
 from storage.models import JobState, User, utcnow
-from storage.people import upsert_chat, upsert_user
+from storage.people import upsert_user
 
 NOT_ADMIN = "Only this chat's admins can use /admin."
 USAGE = (
@@ -54,7 +55,7 @@ async def run(deps: Deps, ports: dict[str, ChatPort], command: AdminCommand) -> 
     verb, _, rest = command.args.strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
     async with deps.db.transaction() as session:
-        actor, chat_id = await _rows(session, command)
+        actor, chat_id = await person_and_chat(session, command.author, command.chat)
         if verb == "policy":
             return await _policy(deps, session, command, chat_id, actor, rest)
         if verb in ("ban", "unban"):
@@ -86,21 +87,6 @@ def _defaults(deps: Deps) -> policy.Budget:
     return policy.Budget(
         per_person=config.daily_clips_per_person, per_chat=config.daily_clips_per_chat
     )
-
-
-async def _rows(session: AsyncSession, command: AdminCommand) -> tuple[int, int]:
-    author, chat = command.author, command.chat
-    user = await upsert_user(
-        session,
-        platform=author.platform,
-        platform_user_id=author.user_id,
-        display_name=author.display_name,
-        username=author.username,
-    )
-    row = await upsert_chat(
-        session, platform=chat.platform, platform_chat_id=chat.chat_id, title=chat.title
-    )
-    return _id(user), _id(row)
 
 
 async def _policy(

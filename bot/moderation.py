@@ -207,8 +207,10 @@ def _verdict(per_text: list[Scores], asker: Asker, rules: ChatRules) -> str | No
     return found[0] if found else None
 
 
-async def _rows(session: AsyncSession, asker: Asker) -> tuple[int, int]:
-    author, chat = asker.author, asker.chat
+async def person_and_chat(
+    session: AsyncSession, author: ChatUser, chat: ChatRef
+) -> tuple[int, int]:
+    """The ids of whoever asked and of the chat they asked in, recorded if new."""
     user = await upsert_user(
         session,
         platform=author.platform,
@@ -225,7 +227,7 @@ async def _rows(session: AsyncSession, asker: Asker) -> tuple[int, int]:
 
 async def _log(db: Database, asker: Asker, category: str, detail: str) -> None:
     async with db.transaction() as session:
-        user_id, chat_id = await _rows(session, asker)
+        user_id, chat_id = await person_and_chat(session, asker.author, asker.chat)
         await guardrails.audit(
             session,
             chat_id=chat_id,
