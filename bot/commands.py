@@ -11,6 +11,9 @@ from bot.feed_commands import FeedCommand
 from bot.queue_commands import ShowQueue
 from bot.types import ChatRef, ChatUser, MessageRef
 
+# Seeds are 0..MAX_SEED: 31 bits fit every database's INTEGER and every engine's generator.
+MAX_SEED = 2**31 - 2
+
 
 @dataclass(frozen=True)
 class Generate:

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.ports import ChatPort, Notice, UploadTooLarge
 from bot.replies import ClipReady, Failed, Note, Progress
 from bot.types import ChatRef, MessageRef
+from engine.api import GENERIC_FAILURE
 from engine.events import JobEvent
 from engine.queue import FIT_CLIP, LightTaskError
 from storage import deliveries
@@ -31,7 +32,6 @@ FIT_ATTEMPTS = 6
 SHRINK = 0.85
 # A refit is a decode and an encode of a few seconds of video.
 FIT_TIMEOUT_S = 120.0
-GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 NOT_POSTED = (
     "Your clip is ready, but {} kept refusing it for several minutes, so I stopped trying. "
     "Please ask again a little later."

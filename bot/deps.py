@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.commands import MAX_SEED
 from bot.feed_links import FeedLinks
 from bot.policy import DEFAULT_PER_CHAT_DAILY, DEFAULT_PER_PERSON_DAILY
 from engine.queue import JobQueue, LightCalls
@@ -14,8 +15,7 @@ from storage.db import Database
 
 
 def random_seed() -> int:
-    # 31 bits: fits every database's INTEGER and every engine's generator.
-    return secrets.randbelow(2**31 - 1)
+    return secrets.randbelow(MAX_SEED + 1)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The core's error tree. `str(error)` is the sentence the person in the chat reads."""
 
+# What a person reads when something broke that they cannot fix (the details go to the log).
+SOMETHING_WRONG = "Something went wrong handling that. It has been logged."
+
 
 class BotError(Exception):
     """Base of everything the core refuses on purpose."""

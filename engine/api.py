@@ -1,5 +1,6 @@
-"""The moderation vocabulary the bot and the engine share: category names, the policy presets
-(category → threshold) and the plain-data answer of the `moderate_text` light task.
+"""What the bot and the engine share besides the job itself: the one sentence a person reads
+when a clip broke, and the moderation vocabulary (category names, the policy presets, category →
+threshold, and the plain-data answer of the `moderate_text` light task).
 
 The bot imports this module, so it stays plain Python: no numpy, no model, nothing heavy. The
 classifier that produces the scores lives in engine.moderation (worker side only).
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+# A clip that broke for a reason the person cannot act on (the details go to the log).
+GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
 
 # Prompt categories: each prompt and dialogue line gets a score in [0, 1] for each of these.
 SEXUAL = "sexual"
