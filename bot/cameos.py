@@ -21,6 +21,7 @@ from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
 from bot.types import ChatRef, ChatUser, MessageRef
+from engine.api import EnrollmentLimits
 from engine.queue import VERIFY_SELFIE, LightTaskError
 from storage import cameos as cameo_rows
 from storage import deliveries
@@ -29,10 +30,10 @@ from storage.people import upsert_user
 
 log = logging.getLogger(__name__)
 
-MAX_SELFIE_BYTES = 20_000_000
+SELFIE = EnrollmentLimits()
+
 # Clips listed by /cameo clips; a chat message has a length limit (Telegram: 4,096 characters).
 LISTED = 25
-MAX_SELFIE_SECONDS = 15
 # A light worker checks a 15 s clip in a few seconds; this covers a first model load too.
 SELFIE_CHECK_TIMEOUT_S = 90.0
 
@@ -98,7 +99,7 @@ async def start_enrollment(deps: Deps, author: ChatUser) -> Note:
     again = "This replaces your current cameo once it passes. " if owner.cameo else ""
     return Note(
         f"🎥 Let's make your cameo. {again}Send me a selfie video here "
-        f"(at most {MAX_SELFIE_SECONDS} s):\n"
+        f"(at most {SELFIE.max_seconds:.0f} s):\n"
         f"1. Look into the camera and say your code: {' '.join(code)}\n"
         "2. Turn your head slowly to the left, then to the right.\n"
         "Just you in the picture, good light, face filling a good part of the frame. "
@@ -115,19 +116,19 @@ async def enroll(deps: Deps, command: SelfieUpload) -> Note | Refused:
         enrollment = await cameo_rows.enrollment_of(session, owner.user.id)
     if enrollment is None:
         return Refused("To make a cameo, send /cameo first: I'll give you a code to say.")
-    if command.size_bytes is not None and command.size_bytes > MAX_SELFIE_BYTES:
+    if command.size_bytes is not None and command.size_bytes > SELFIE.max_bytes:
         return Refused(_too_large(command.size_bytes))
     if deps.light is None:
         return Refused("Cameos aren't available on this bot right now.")
     video = await command.fetch()
-    if len(video) > MAX_SELFIE_BYTES:
+    if len(video) > SELFIE.max_bytes:
         return Refused(_too_large(len(video)))
     key = await deps.blobs.put(video, "mp4")
     check = {
         "user_id": owner.user.id,
         "video_key": key,
-        "max_bytes": MAX_SELFIE_BYTES,
-        "max_seconds": MAX_SELFIE_SECONDS,
+        "max_bytes": SELFIE.max_bytes,
+        "max_seconds": SELFIE.max_seconds,
     }
     try:
         answer = await deps.light.call(VERIFY_SELFIE, check, timeout_s=SELFIE_CHECK_TIMEOUT_S)
@@ -154,7 +155,7 @@ async def enroll(deps: Deps, command: SelfieUpload) -> Note | Refused:
 
 def _too_large(size: int) -> str:
     return (
-        f"That video is {size / 1e6:.1f} MB; the limit is {MAX_SELFIE_BYTES / 1e6:.0f} MB. "
+        f"That video is {size / 1e6:.1f} MB; the limit is {SELFIE.max_bytes / 1e6:.0f} MB. "
         "A short clip of a few seconds is all it takes."
     )
 

@@ -1,6 +1,7 @@
 """What the bot and the engine share besides the job itself: the one sentence a person reads
-when a clip broke, and the moderation vocabulary (category names, the policy presets, category →
-threshold, and the plain-data answer of the `moderate_text` light task).
+when a clip broke, the limits of a selfie clip, and the moderation vocabulary (category names,
+the policy presets, category → threshold, and the plain-data answer of the `moderate_text` light
+task).
 
 The bot imports this module, so it stays plain Python: no numpy, no model, nothing heavy. The
 classifier that produces the scores lives in engine.moderation (worker side only).
@@ -9,10 +10,46 @@ classifier that produces the scores lives in engine.moderation (worker side only
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # A clip that broke for a reason the person cannot act on (the details go to the log).
 GENERIC_FAILURE = "Something went wrong while making your clip. Please try again."
+
+
+@dataclass(frozen=True)
+class EnrollmentLimits:
+    """What a selfie clip must be for a cameo: the bot refuses oversized uploads before
+    fetching them, the light worker checks the rest (engine.faces.enrollment)."""
+
+    # Telegram bots may download files up to 20 MB; a 15 s phone selfie fits well under it.
+    max_bytes: int = 20_000_000
+    # Long enough to say a code and turn the head, short enough to check in a few seconds.
+    max_seconds: float = 15.0
+    # Less than this is too short to say four digits and turn left and right.
+    min_seconds: float = 1.5
+    # Enough frames to see both ends of the turn; each costs a detection and an embedding.
+    sample_frames: int = 10
+    # "Most sampled frames" show exactly one face; the rest may be motion blur or a hand.
+    min_one_face_fraction: float = 0.7
+    # dlib finds faces from about 80 px; smaller faces give landmarks too coarse for the yaw
+    # and planar checks (a pixel of jitter is then several percent of the face).
+    min_face_px: float = 80.0
+    # Variance of the Laplacian of the face at 128 px (geometry.sharpness): the test photos
+    # score above 50 even after heavy compression; an out-of-focus face scores in single digits.
+    min_sharpness: float = 15.0
+    # A left-right turn measured from landmarks; a face held still jitters by a few degrees.
+    min_yaw_range_degrees: float = 15.0
+    # Planar test: a flat photo's landmarks follow one homography; what is left over is
+    # landmark jitter, under 1% of the face size on the test clips. A head turned by 30 degrees
+    # either way leaves about 5%, even on the nose-less cylinder of the tests. Between the two:
+    planar_max_error: float = 0.02
+    # ...but only when the face moved: a face held still fits any homography trivially (and
+    # fails the yaw check instead). Landmarks moving by 5% of the face size is a clear move.
+    planar_min_motion: float = 0.05
+    # Reference crops kept for the sketch engine: the two ends of the turn and the middle.
+    reference_crops: int = 3
+
 
 # Prompt categories: each prompt and dialogue line gets a score in [0, 1] for each of these.
 SEXUAL = "sexual"

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.api import EnrollmentLimits
 from engine.cameos import FaceModels
 from engine.queue import Payload
 from storage import cameos as cameo_rows
@@ -77,7 +78,7 @@ def _verify(
 ) -> Enrollment:
     import numpy as np
 
-    from engine.faces.enrollment import EnrollmentLimits, verify_selfie
+    from engine.faces.enrollment import verify_selfie
     from engine.faces.types import Embedding
 
     enrolled = [

@@ -21,11 +21,11 @@ from bot.commands import SelfieUpload, VerifyUpload
 from bot.errors import BotError
 from bot.replies import Refused
 from bot.types import MessageRef
+from engine.api import EnrollmentLimits
 
 log = logging.getLogger(__name__)
 
-# As engine.faces.enrollment.EnrollmentLimits: what a 15-second phone selfie fits well under.
-MAX_SELFIE_BYTES = 20_000_000
+MAX_SELFIE_BYTES = EnrollmentLimits().max_bytes
 USER_HEADER = "X-Clipcrew-User"
 # "verify": the video is sent with /verify, not as a cameo selfie.
 PURPOSE_HEADER = "X-Clipcrew-Purpose"

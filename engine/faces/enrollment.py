@@ -14,6 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
+from engine.api import EnrollmentLimits
 from engine.faces.types import Embedding, Face, FaceAnalyzer
 from engine.faces.video import (
     FrameTooLarge,
@@ -25,6 +26,8 @@ from engine.faces.video import (
 from engine.request import EngineError
 
 _TRY_AGAIN = "Please record a new clip: face the camera, say the code, turn left, then right."
+
+DEFAULT_LIMITS = EnrollmentLimits()
 
 
 class EnrollmentRefused(EngineError):
@@ -138,37 +141,6 @@ class LooksLikeSomeoneElse(EnrollmentRefused):
         )
 
 
-@dataclass(frozen=True)
-class EnrollmentLimits:
-    # Telegram bots may download files up to 20 MB; a 15 s phone selfie fits well under it.
-    max_bytes: int = 20_000_000
-    # The brief asks for a clip of at most 15 s: long enough to say a code and turn.
-    max_seconds: float = 15.0
-    # Less than this is too short to say four digits and turn left and right.
-    min_seconds: float = 1.5
-    # Enough frames to see both ends of the turn; each costs a detection and an embedding.
-    sample_frames: int = 10
-    # "Most sampled frames" show exactly one face; the rest may be motion blur or a hand.
-    min_one_face_fraction: float = 0.7
-    # dlib finds faces from about 80 px; smaller faces give landmarks too coarse for the yaw
-    # and planar checks (a pixel of jitter is then several percent of the face).
-    min_face_px: float = 80.0
-    # Variance of the Laplacian of the face at 128 px (geometry.sharpness): the test photos
-    # score above 50 even after heavy compression; an out-of-focus face scores in single digits.
-    min_sharpness: float = 15.0
-    # A left-right turn measured from landmarks; a face held still jitters by a few degrees.
-    min_yaw_range_degrees: float = 15.0
-    # Planar test: a flat photo's landmarks follow one homography; what is left over is
-    # landmark jitter, under 1% of the face size on the test clips. A head turned by 30 degrees
-    # either way leaves about 5%, even on the nose-less cylinder of the tests. Between the two:
-    planar_max_error: float = 0.02
-    # ...but only when the face moved: a face held still fits any homography trivially (and
-    # fails the yaw check instead). Landmarks moving by 5% of the face size is a clear move.
-    planar_min_motion: float = 0.05
-    # Reference crops kept for the sketch engine: the two ends of the turn and the middle.
-    reference_crops: int = 3
-
-
 @dataclass(frozen=True, eq=False)
 class Enrollment:
     """What a passed selfie clip leaves: the identity, a few crops and the figures measured."""
@@ -210,7 +182,7 @@ def verify_selfie(
     analyzer: FaceAnalyzer,
     *,
     enrolled: Sequence[tuple[str, Embedding]] = (),
-    limits: EnrollmentLimits = EnrollmentLimits(),
+    limits: EnrollmentLimits = DEFAULT_LIMITS,
 ) -> Enrollment:
     """Check a selfie clip and return the enrollment, or raise an `EnrollmentRefused`.
 

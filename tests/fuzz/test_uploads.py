@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.replies import Refused
+from engine.api import EnrollmentLimits
 from engine.cameos import FaceModels
 from engine.encode import UnreadableClip
 from engine.faces.dlib_backend import DlibAnalyzer
-from engine.faces.enrollment import EnrollmentLimits, EnrollmentRefused, verify_selfie
+from engine.faces.enrollment import EnrollmentRefused, verify_selfie
 from engine.fit import fit_clip
 from engine.queue import VERIFY_SELFIE
 from engine.request import EngineError

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.api import EnrollmentLimits
 from engine.faces import Embedding
 from engine.faces.dlib_backend import DlibAnalyzer
 from engine.faces.enrollment import (
     ClipTooLong,
     ClipTooShort,
     DifferentPeople,
-    EnrollmentLimits,
     EnrollmentRefused,
     FaceBlurry,
     FaceTooSmall,
