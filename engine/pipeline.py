@@ -11,6 +11,7 @@ import numpy as np
 from engine.audio import SAMPLE_RATE, fit_audio, soundtrack
 from engine.backends import VideoBackend
 from engine.cameos import Blocked, OutputVerdict, Screen, SwapTool, place_cameos
+from engine.dialogue import Cue, plan_dialogue
 from engine.encode import encode_mp4
 from engine.moderation.nudity import NudityScreen
 from engine.previews import jpeg_preview
@@ -24,7 +25,7 @@ from engine.request import (
     RenderRequest,
     StageProgress,
 )
-from engine.speech import Cue, plan_dialogue, speak
+from engine.speech import speak
 from engine.watermark import apply_watermark, provenance
 
 # x264's preset for a clip's first encode, at constant quality (CRF 23). Measured on this

@@ -12,12 +12,11 @@ import logging
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from engine.speech import Cue
+from engine.dialogue import Cue
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from PIL import Image, ImageDraw
 
 from engine.audio import groove_for
 from engine.captions import text_sprite
+from engine.dialogue import Cue, plan_dialogue
 from engine.previews import PREVIEWS_PER_RENDER, offer
 from engine.request import ClipDefaults, Rendered, RenderRequest
-from engine.speech import Cue, plan_dialogue
 from engine.sprites import CREATURES, RGB, Character, character_sprite, hills, soft_disc
 
 

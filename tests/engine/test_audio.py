@@ -14,8 +14,9 @@ from engine.audio import (
     mix,
     soundtrack,
 )
+from engine.dialogue import assign_voices, plan_dialogue
 from engine.request import BadRequest, Line
-from engine.speech import assign_voices, plan_dialogue, read_wav, speak
+from engine.speech import read_wav, speak
 from tests.engine.factories import rms, small_request, talking_request
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")

@@ -15,10 +15,11 @@ pytest.importorskip("piper", reason="the engine extra (piper-tts) is not install
 pytest.importorskip("onnx", reason="the dev extra (onnx) is not installed")
 
 from engine.audio import SAMPLE_RATE
+from engine.dialogue import plan_dialogue
 from engine.encode import decode_audio
 from engine.pipeline import generate
 from engine.sketch import SketchBackend
-from engine.speech import plan_dialogue, speak
+from engine.speech import speak
 from tests.engine.factories import rms, small_request, talking_request
 from tests.engine.tiny_piper import build_tiny_piper_voice
 

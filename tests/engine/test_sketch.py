@@ -5,8 +5,8 @@ from PIL import ImageFont
 
 from engine.backends import load_backend
 from engine.captions import load_font, text_sprite, wrap_words
+from engine.dialogue import plan_dialogue
 from engine.sketch import SketchBackend, plan_scene, prepare_layers, render_frame
-from engine.speech import plan_dialogue
 from tests.engine.factories import never, small_request, talking_request
 
 

@@ -8,10 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
+from engine.dialogue import plan_dialogue
 from engine.encode import decode_video, encode_mp4
 from engine.request import CameoRef, Line, RenderRequest
 from engine.sketch import SketchBackend, plan_scene, prepare_layers
-from engine.speech import plan_dialogue
 from engine.watermark import (
     apply_watermark,
     featuring_text,
