@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.moderation import person_and_chat
 from bot.ports import ChatPort
 from bot.replies import Choice, Note, Refused
+from bot.rows import row_id
 from bot.types import ChatUser
 from engine.api import ADULT, DEFAULT_PRESET, PRESET_NAMES
 from storage import guardrails
@@ -72,7 +73,7 @@ async def run(deps: Deps, ports: dict[str, ChatPort], command: AdminCommand) -> 
         target = await _target(session, command, rest)
         if isinstance(target, Refused):
             return target
-        clip_ids = await guardrails.clips_by(session, chat_id=chat_id, author_id=_id(target))
+        clip_ids = await guardrails.clips_by(session, chat_id=chat_id, author_id=row_id(target))
     removed = await remove_clips(deps, clip_ids, ports)
     async with deps.db.transaction() as session:
         detail = f"{removed} clips of {target.handle}"
@@ -120,14 +121,14 @@ async def _ban(
     target = await _target(session, command, rest)
     if isinstance(target, Refused):
         return target
-    if _id(target) == actor and not lift:
+    if row_id(target) == actor and not lift:
         return Refused("You can't ban yourself.")
     who = target.handle
     if lift:
-        changed = await guardrails.unban(session, chat_id, _id(target))
+        changed = await guardrails.unban(session, chat_id, row_id(target))
         done = f"{who} may make clips here again." if changed else f"{who} wasn't banned here."
     else:
-        changed = await guardrails.ban(session, chat_id, _id(target), by=actor)
+        changed = await guardrails.ban(session, chat_id, row_id(target), by=actor)
         done = f"{who} can no longer make clips here." if changed else f"{who} is already banned."
     if not changed:
         return Note(done)
@@ -232,9 +233,3 @@ def cancel_button(job_id: str) -> Button | None:
 def job_id_of(button: Button) -> str:
     """The job a Cancel button names (bot.cancel does the cancelling, for admins too)."""
     return f"{button.target_id:032x}"
-
-
-def _id(row: object) -> int:
-    row_id = getattr(row, "id", None)
-    assert isinstance(row_id, int)
-    return row_id

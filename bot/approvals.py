@@ -15,15 +15,16 @@ from datetime import timedelta
 from bot import delivery, queue_view
 from bot.callbacks import Button
 from bot.commands import AnswerConsent
-from bot.consent import Audience, CameoPolicy, Decision, Person, Verdict, decide, still_good
+from bot.consent import Decision, Person, Verdict, decide, still_good
 from bot.deps import Deps
 from bot.errors import BotError
 from bot.ports import CannotDM, ChatPort
 from bot.replies import Choice, Failed, Note, Queued, Refused
+from bot.rows import chat_user, person, policy, row_id
 from bot.types import ChatRef, ChatUser, MessageRef
 from storage import cameos as cameo_rows
 from storage import jobs as job_rows
-from storage.models import ApprovalState, Cameo, Chat, Clip, Job, JobCameo, JobState, User, utcnow
+from storage.models import ApprovalState, Chat, Clip, Job, JobState, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +53,11 @@ class CameoPlan:
         return tuple(use.owner.handle for use in self.uses)
 
 
-def person(user: User | ChatUser) -> Person:
-    if isinstance(user, User):
-        return Person(user.platform, user.platform_user_id)
-    return Person(user.platform, user.user_id)
-
-
-def chat_user(user: User) -> ChatUser:
-    return ChatUser(
-        platform=user.platform,
-        user_id=user.platform_user_id,
-        display_name=user.display_name,
-        username=user.username,
-    )
-
-
-def policy(cameo: Cameo, owner: User) -> CameoPolicy:
-    chats = frozenset(cameo.only_in_chats) if cameo.only_in_chats is not None else None
-    return CameoPolicy(owner=person(owner), audience=Audience(cameo.audience), only_in_chats=chats)
-
-
 async def verdict_for(
     deps: Deps, use: cameo_rows.OwnedCameo, requester: Person, chat_id: str
 ) -> Verdict:
     async with deps.db.session() as session:
-        granted = await cameo_rows.granted_users(session, _id(use.cameo))
+        granted = await cameo_rows.granted_users(session, row_id(use.cameo))
     grants = frozenset(person(user) for user in granted)
     return decide(policy(use.cameo, use.owner), requester, chat_id, grants)
 
@@ -102,7 +83,7 @@ async def plan_cameos(
             ]
     uses: dict[int, PlannedUse] = {}
     for owned in found:
-        cameo_id = _id(owned.cameo)
+        cameo_id = row_id(owned.cameo)
         if cameo_id in uses:
             continue
         verdict = await verdict_for(deps, owned, person(author), chat.chat_id)
@@ -160,12 +141,12 @@ async def ask_owners(deps: Deps, port: ChatPort, job_id: str, chat: ChatRef) -> 
             async with deps.db.transaction() as session:
                 await job_rows.transition(session, job_id, JobState.CANCELLED, error="no dm")
                 await cameo_rows.set_use_states(
-                    session, [_id(u.approval) for u in uses], ApprovalState.EXPIRED
+                    session, [row_id(u.approval) for u in uses], ApprovalState.EXPIRED
                 )
             raise
         async with deps.db.transaction() as session:
             await cameo_rows.remember_request_message(
-                session, _id(use.approval), sent.chat.chat_id, sent.message_id
+                session, row_id(use.approval), sent.chat.chat_id, sent.message_id
             )
 
 
@@ -194,11 +175,11 @@ async def answer(deps: Deps, ports: dict[str, ChatPort], command: AnswerConsent)
     state = ApprovalState.DENIED if command.answer == "deny" else ApprovalState.APPROVED
     async with deps.db.transaction() as session:
         if not await cameo_rows.decide_use(
-            session, _id(use.approval), state, only_from=ApprovalState.PENDING
+            session, row_id(use.approval), state, only_from=ApprovalState.PENDING
         ):
             return Note("This request was already answered.")
         if command.answer == "always":
-            await cameo_rows.grant(session, _id(use.cameo), _id(requester))
+            await cameo_rows.grant(session, row_id(use.cameo), row_id(requester))
         if command.answer == "deny":
             await job_rows.transition(session, job.id, JobState.CANCELLED, error="denied")
     done = Note(_ANSWERED[command.answer].format(who=requester.handle))
@@ -290,7 +271,7 @@ async def expire(deps: Deps, ports: dict[str, ChatPort], *, after: timedelta) ->
             uses = (await cameo_rows.uses_of_jobs(session, [job_id]))[job_id]
             pending = [u for u in uses if u.approval.state is ApprovalState.PENDING]
             await cameo_rows.set_use_states(
-                session, [_id(u.approval) for u in pending], ApprovalState.EXPIRED
+                session, [row_id(u.approval) for u in pending], ApprovalState.EXPIRED
             )
         who = ", ".join(use.owner.handle for use in pending) or "The cameo owner"
         await tell_requester(
@@ -335,7 +316,7 @@ async def recheck(deps: Deps, job_id: str) -> Recheck:
     if withdrawn:
         async with deps.db.transaction() as session:
             await cameo_rows.set_use_states(
-                session, [_id(use.approval) for use in withdrawn], ApprovalState.REVOKED
+                session, [row_id(use.approval) for use in withdrawn], ApprovalState.REVOKED
             )
     return Recheck(
         withdrawn=tuple(use.owner.handle for use in withdrawn),
@@ -365,11 +346,6 @@ def withdrawn_failure(who: str, job_id: str | None = None) -> Failed:
     return Failed(
         f"{who} no longer allows their cameo here, so this clip was cancelled.", job_id=job_id
     )
-
-
-def _id(row: Cameo | User | JobCameo) -> int:
-    assert row.id is not None
-    return row.id
 
 
 async def tell_owners(deps: Deps, port: ChatPort, job_id: str, clip_id: int) -> None:

@@ -20,12 +20,13 @@ from bot.deletion import remove_clips
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
+from bot.rows import person, row_id
 from bot.types import ChatRef, ChatUser, MessageRef
 from engine.api import EnrollmentLimits
 from engine.queue import VERIFY_SELFIE, LightTaskError
 from storage import cameos as cameo_rows
 from storage import deliveries
-from storage.models import Cameo, Clip, User, utcnow
+from storage.models import Cameo, User, utcnow
 from storage.people import upsert_user
 
 log = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo, owne
     assert cameo.id is not None
     async with deps.db.session() as session:
         seen = await cameo_rows.clips_with_cameo(session, cameo.id)
-        shown = [await deliveries.messages_of(session, _id(item.clip)) for item in seen[:LISTED]]
+        shown = [await deliveries.messages_of(session, row_id(item.clip)) for item in seen[:LISTED]]
     if not seen:
         return Note("You are not in any clip yet.")
     lines = []
@@ -313,7 +314,7 @@ async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo, owne
         # And its entry on that chat's feed page, by a link signed for the owner.
         chat = ChatRef(item.chat.platform, item.chat.platform_chat_id)
         viewer = ChatUser(owner.platform, owner.platform_user_id, owner.display_name)
-        opened += f"\n   🌐 {deps.feed_links.clip_url(chat, viewer, _id(item.clip))}"
+        opened += f"\n   🌐 {deps.feed_links.clip_url(chat, viewer, row_id(item.clip))}"
         lines.append(
             f"#{item.clip.id} “{item.clip.prompt[:60]}” by {item.author.handle} in {where}"
             f"{match}{opened}"
@@ -335,7 +336,7 @@ async def _delete_one(
     clip_id = number.lstrip("#")
     if not clip_id.isdigit():
         return Refused("Say which clip: /cameo delete <number> (see /cameo clips).")
-    refusal = await may_delete(deps, int(clip_id), approvals.person(user))
+    refusal = await may_delete(deps, int(clip_id), person(user))
     if refusal is not None:
         return refusal
     await remove_clips(deps, [int(clip_id)], ports)
@@ -417,11 +418,6 @@ async def forget(deps: Deps, ports: dict[str, ChatPort], user: User, cameo: Came
 def _link(ports: dict[str, ChatPort], platform: str, chat_id: str, message_id: str) -> str | None:
     port = ports.get(platform)
     return port.link(MessageRef(ChatRef(platform, chat_id), message_id)) if port else None
-
-
-def _id(clip: Clip) -> int:
-    assert clip.id is not None
-    return clip.id
 
 
 def _cancelled(count: int) -> str:

@@ -20,6 +20,7 @@ from bot.delivery import load_route, show
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Failed, Note, Refused
+from bot.rows import row_id
 from storage import guardrails
 from storage import jobs as job_rows
 from storage.models import Chat, Job, JobState, User, utcnow
@@ -57,7 +58,11 @@ async def cancel_job(deps: Deps, ports: dict[str, ChatPort], command: CancelJob)
         if admin:
             detail = job.prompt[:80]
             await guardrails.audit(
-                session, chat_id=job.chat_id, actor_id=_id(presser), action="cancel", detail=detail
+                session,
+                chat_id=job.chat_id,
+                actor_id=row_id(presser),
+                action="cancel",
+                detail=detail,
             )
     route = await load_route(deps, job.id)
     port = ports.get(route.chat.platform)
@@ -83,12 +88,7 @@ async def _is_admin(session: AsyncSession, command: CancelJob, job: Job, presser
     return await guardrails.acted_since(
         session,
         chat_id=job.chat_id,
-        actor_id=_id(presser),
+        actor_id=row_id(presser),
         action="queue",
         since=utcnow() - ADMIN_WINDOW,
     )
-
-
-def _id(row: User) -> int:
-    assert row.id is not None
-    return row.id

@@ -12,6 +12,7 @@ from bot.consent import Person
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Deleted, Refused
+from bot.rows import person
 from bot.types import ChatRef, MessageRef
 from storage import cameos as cameo_rows
 from storage import deliveries, prints
@@ -23,9 +24,7 @@ log = logging.getLogger(__name__)
 async def delete_clip(
     deps: Deps, command: DeleteClip, ports: dict[str, ChatPort]
 ) -> Deleted | Refused:
-    refusal = await may_delete(
-        deps, command.clip_id, Person(command.author.platform, command.author.user_id)
-    )
+    refusal = await may_delete(deps, command.clip_id, person(command.author))
     if refusal is not None:
         return refusal
     await remove_clips(deps, [command.clip_id], ports)
@@ -41,7 +40,7 @@ async def may_delete(deps: Deps, clip_id: int, who: Person) -> Refused | None:
         author = await session.get(User, clip.author_id)
         owners = await cameo_rows.cameo_owners_of_clip(session, clip_id)
     people = [author, *owners] if author is not None else owners
-    if any(Person(p.platform, p.platform_user_id) == who for p in people):
+    if any(person(p) == who for p in people):
         return None
     return Refused(
         "Only the person who made this clip, or someone whose cameo is in it, can delete it."

@@ -10,6 +10,7 @@ from bot.commands import Repost
 from bot.deps import Deps
 from bot.ports import ChatPort, Notice, UploadTooLarge
 from bot.replies import ClipReady, Failed, Note, Progress
+from bot.rows import chat_ref
 from bot.types import ChatRef, MessageRef
 from engine.api import GENERIC_FAILURE
 from engine.events import JobEvent
@@ -17,7 +18,7 @@ from engine.queue import FIT_CLIP, LightTaskError
 from storage import deliveries
 from storage import jobs as job_rows
 from storage.batching import Batcher
-from storage.models import Chat, Clip
+from storage.models import Clip
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,6 @@ async def load_route(deps: Deps, job_id: str) -> Route:
         request=MessageRef(ref, job.request_message_id) if job.request_message_id else None,
         status=MessageRef(ref, job.status_message_id) if job.status_message_id else None,
     )
-
-
-def chat_ref(chat: Chat) -> ChatRef:
-    return ChatRef(platform=chat.platform, chat_id=chat.platform_chat_id, title=chat.title)
 
 
 async def show_progress(

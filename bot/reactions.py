@@ -13,6 +13,7 @@ from bot.commands import Remix
 from bot.deps import Deps
 from bot.feed_commands import React, ReactionCounts, RemixByNumber, ToggleLike
 from bot.replies import Note, Refused
+from bot.rows import row_id
 from bot.types import ChatUser, MessageRef
 from storage import deliveries
 from storage import feed as feed_rows
@@ -34,12 +35,12 @@ async def react(deps: Deps, command: React) -> Note:
         user = await _user(session, command.author)
         await feed_rows.react(
             session,
-            clip_id=_id(clip.id),
-            user_id=_id(user.id),
+            clip_id=row_id(clip),
+            user_id=row_id(user),
             added=list(command.added),
             removed=list(command.removed),
         )
-        total = await feed_rows.reaction_total(session, _id(clip.id))
+        total = await feed_rows.reaction_total(session, row_id(clip))
     log.info("feed: reaction", extra={"clip_id": clip.id, "total": total})
     return Note(f"{HEART} {total} on #{clip.id}")
 
@@ -49,8 +50,8 @@ async def counts(deps: Deps, command: ReactionCounts) -> Note:
         clip = await _clip_at(session, command.message)
         if clip is None:
             return Note("")
-        await feed_rows.set_anonymous_counts(session, _id(clip.id), dict(command.counts))
-        total = await feed_rows.reaction_total(session, _id(clip.id))
+        await feed_rows.set_anonymous_counts(session, row_id(clip), dict(command.counts))
+        total = await feed_rows.reaction_total(session, row_id(clip))
     return Note(f"{HEART} {total} on #{clip.id}")
 
 
@@ -64,7 +65,7 @@ async def toggle_like(deps: Deps, command: ToggleLike) -> Note | Refused:
             return Refused(f"Clip #{command.clip_id} is gone.")
         user = await _user(session, command.author)
         on = await feed_rows.toggle(
-            session, clip_id=command.clip_id, user_id=_id(user.id), emoji=HEART
+            session, clip_id=command.clip_id, user_id=row_id(user), emoji=HEART
         )
         total = await feed_rows.reaction_total(session, command.clip_id)
     if on:
@@ -118,8 +119,3 @@ async def _user(session: AsyncSession, person: ChatUser) -> User:
         display_name=person.display_name,
         username=person.username,
     )
-
-
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
