@@ -233,14 +233,6 @@ def _draw_particles(
             draw.ellipse((x - r / 3, y - r / 3, x + r / 3, y + r / 3), fill=colour)
 
 
-def _speaking(cues: tuple[Cue, ...], speakers: tuple[int, ...], t: float) -> tuple[int, int]:
-    """(index of the cue being spoken at `t` or -1, index of its character or -1)."""
-    for index, cue in enumerate(cues):
-        if cue.speak_at_s <= t < min(cue.speak_until_s, cue.end_s):
-            return index, speakers[index]
-    return -1, -1
-
-
 def _place_characters(
     frame: Image.Image, scene: Scene, layers: Layers, t: float, talker: int
 ) -> None:
