@@ -15,8 +15,9 @@ from datetime import timedelta
 from bot import delivery, queue_view
 from bot.callbacks import Button
 from bot.commands import AnswerConsent
-from bot.consent import Decision, Person, Verdict, decide, still_good
+from bot.consent import CameoPlan, Decision, Person, PlannedUse, Verdict, decide, still_good
 from bot.deps import Deps
+from bot.enqueue import enqueue
 from bot.errors import BotError
 from bot.ports import CannotDM, ChatPort
 from bot.replies import Choice, Failed, Note, Queued, Refused
@@ -31,26 +32,6 @@ log = logging.getLogger(__name__)
 
 class CameoRefused(BotError):
     """A cameo in the request that its owner's settings do not allow for this person here."""
-
-
-@dataclass(frozen=True)
-class PlannedUse:
-    cameo_id: int
-    owner: ChatUser
-    state: ApprovalState
-
-
-@dataclass(frozen=True)
-class CameoPlan:
-    uses: tuple[PlannedUse, ...] = ()
-
-    @property
-    def waiting(self) -> tuple[PlannedUse, ...]:
-        return tuple(use for use in self.uses if use.state is ApprovalState.PENDING)
-
-    @property
-    def handles(self) -> tuple[str, ...]:
-        return tuple(use.owner.handle for use in self.uses)
 
 
 async def verdict_for(
@@ -194,8 +175,6 @@ async def answer(deps: Deps, ports: dict[str, ChatPort], command: AnswerConsent)
 
 
 async def _go_ahead_if_all_said_yes(deps: Deps, ports: dict[str, ChatPort], job_id: str) -> None:
-    from bot.generate import enqueue
-
     async with deps.db.transaction() as session:
         consented = await cameo_rows.consented_cameo_ids(session, job_id)
         if consented is None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from bot.types import ChatUser
+from storage.models import ApprovalState
+
 
 class Audience(enum.StrEnum):
     ONLY_ME = "only_me"
@@ -64,3 +67,24 @@ def still_good(verdict: Verdict, owner_said_yes: bool) -> bool:
     if verdict.decision is Decision.ALLOWED:
         return True
     return verdict.decision is Decision.NEEDS_APPROVAL and owner_said_yes
+
+
+# The plan a request carries: each cameo it uses, and that use's consent when the command came.
+@dataclass(frozen=True)
+class PlannedUse:
+    cameo_id: int
+    owner: ChatUser
+    state: ApprovalState
+
+
+@dataclass(frozen=True)
+class CameoPlan:
+    uses: tuple[PlannedUse, ...] = ()
+
+    @property
+    def waiting(self) -> tuple[PlannedUse, ...]:
+        return tuple(use for use in self.uses if use.state is ApprovalState.PENDING)
+
+    @property
+    def handles(self) -> tuple[str, ...]:
+        return tuple(use.owner.handle for use in self.uses)

@@ -11,13 +11,12 @@ import logging
 from dataclasses import dataclass, field
 
 from bot import budgets
-from bot.approvals import CameoPlan
+from bot.consent import CameoPlan
 from bot.deps import Deps
-from bot.errors import EngineUnavailable, TooManyJobs
+from bot.errors import TooManyJobs
 from bot.policy import ChatRules
 from bot.prompt import ParsedPrompt, extract_dialogue
 from bot.types import ChatRef, ChatUser, MessageRef
-from engine.queue import QueueUnavailable
 from storage import guardrails
 from storage import jobs as job_rows
 from storage.models import Clip, JobState, utcnow
@@ -163,22 +162,3 @@ async def remember_statuses(
     async with deps.db.transaction() as session:
         await job_rows.set_status_messages(session, {j: m.message_id for j, m in statuses})
     return [None] * len(statuses)
-
-
-async def enqueue(deps: Deps, job_id: str) -> bool:
-    """Hand the job to the queue. False when the queue is unreachable (Redis restarting): the
-    job stays queued in storage and is handed over once the queue is back
-    (`Core.run_requeue`), so the person's clip is late, not lost. Any other failure ends the
-    job failed, not forgotten."""
-    try:
-        await deps.queue.enqueue(job_id)
-        return True
-    except QueueUnavailable:
-        log.warning("queue unreachable; the job waits in storage", extra={"job_id": job_id})
-        return False
-    except Exception as exc:
-        log.exception("enqueue failed", extra={"job_id": job_id})
-        error = EngineUnavailable()
-        async with deps.db.transaction() as session:
-            await job_rows.transition(session, job_id, JobState.FAILED, error=str(error))
-        raise error from exc

@@ -26,13 +26,15 @@ from bot.commands import (
     Unknown,
     VerifyUpload,
 )
+from bot.consent import CameoPlan
 from bot.deletion import delete_clip, remove_clips
 from bot.deps import Deps
+from bot.enqueue import enqueue
 from bot.errors import BotError, EmptyPrompt
 from bot.feed_answers import answer as answer_feed
 from bot.feed_answers import remix as remix_by_number
 from bot.feed_commands import FeedPage, React, ReactionCounts, RemixByNumber, ShowFeed, ToggleLike
-from bot.generate import JobRequest, Recorded, enqueue, record_jobs, remember_statuses
+from bot.generate import JobRequest, Recorded, record_jobs, remember_statuses
 from bot.ports import CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
 from bot.queue_commands import ShowQueue
@@ -261,7 +263,7 @@ class Core:
 
     async def _plan(
         self, command: Generate | Remix | Reroll, prompt: ParsedPrompt, parent: Clip | None
-    ) -> approvals.CameoPlan:
+    ) -> CameoPlan:
         """Which cameos the clip uses, and whose consent it waits for (a remix or a reroll
         carries the parent's cameos, checked again for the person asking now)."""
         return await approvals.plan_cameos(
