@@ -1,11 +1,14 @@
-"""The outgoing side: what the core asks of a chat platform. One small protocol; what a
-platform cannot do is a capability, not a method that raises."""
+"""Both sides of the seam between the core and a chat platform, each one small protocol:
+`ChatPort` is what the core asks of a platform (what a platform cannot do is a capability, not
+a method that raises); `CorePort` is what an adapter asks of the core."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from bot.commands import Command
 from bot.replies import ClipReady, Failed, Note, Progress, Queued, Refused, Usage
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -101,3 +104,26 @@ class ChatPort(Protocol):
         """The bot's own message showing clip `clip_id` in `chat`, if it is there (only called
         when `capabilities.finds_clips`)."""
         ...
+
+
+@dataclass(frozen=True)
+class CameoSuggestion:
+    """A cameo to offer while someone types a mention (Discord's autocomplete)."""
+
+    label: str
+    # The cameo owner's user id on the platform asked about.
+    user_id: str
+
+
+class CorePort(Protocol):
+    """What every adapter asks of the core (`bot.service.Core`): a port to answer through,
+    commands to handle, and cameos to suggest while someone types."""
+
+    def attach(self, port: ChatPort) -> None: ...
+
+    async def handle(self, command: Command) -> Any:
+        """Answer a command through its platform's port; returns the answer, which the adapter
+        shows itself where only the presser should see it (a button's verdict, a feed page)."""
+        ...
+
+    async def suggest_cameos(self, *, platform: str, typed: str) -> Sequence[CameoSuggestion]: ...

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Protocol
 
 import discord
 from discord import app_commands
@@ -30,7 +29,7 @@ from bot.commands import (
     VerifyUpload,
 )
 from bot.feed_commands import FeedPage, RemixByNumber, ShowFeed, ToggleLike
-from bot.ports import ChatPort
+from bot.ports import CameoSuggestion, CorePort
 from bot.queue_commands import ShowQueue
 from bot.types import ChatRef, ChatUser, MessageRef
 
@@ -49,24 +48,6 @@ PICK_A_CAMEO = (
 # Discord shows at most 25 autocomplete choices, each named in at most 100 characters.
 MAX_CHOICES = 25
 CHOICE_NAME_MAX = 100
-
-
-class CameoSuggestion(Protocol):
-    """One of `core.suggest_cameos(...)`'s answers: what to show, and the owner's user id."""
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def user_id(self) -> str: ...
-
-
-class Core(Protocol):
-    """What the adapter needs of `bot.service.Core`."""
-
-    def attach(self, port: ChatPort) -> None: ...
-
-    async def handle(self, command: Command) -> Any: ...
 
 
 def chat_of(interaction: discord.Interaction) -> ChatRef:
@@ -107,7 +88,7 @@ async def user_mentions(prompt: str, client: discord.Client) -> tuple[str, tuple
 
 
 class Actions:
-    def __init__(self, core: Core, port: DiscordPort, *, secret: bytes, command: str) -> None:
+    def __init__(self, core: CorePort, port: DiscordPort, *, secret: bytes, command: str) -> None:
         self.core = core
         self.port = port
         self.secret = secret

@@ -6,18 +6,13 @@ checked again on every use. Answers are ephemeral: only the admin sees them."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Protocol
 
 import discord
 
 from adapters.discord.port import PLATFORM, DiscordPort
 from bot.admin_commands import AdminCommand, CancelJob
-from bot.commands import Command
+from bot.ports import CorePort
 from bot.types import ChatUser
-
-
-class Core(Protocol):
-    async def handle(self, command: Command) -> Any: ...
 
 
 def is_admin(interaction: discord.Interaction) -> bool:
@@ -35,7 +30,7 @@ def person_of(user: discord.User | discord.Member) -> ChatUser:
 
 
 async def admin(
-    core: Core,
+    core: CorePort,
     port: DiscordPort,
     interaction: discord.Interaction,
     command: AdminCommand,
@@ -62,7 +57,7 @@ async def admin(
     )
 
 
-async def cancel(core: Core, interaction: discord.Interaction, command: CancelJob) -> None:
+async def cancel(core: CorePort, interaction: discord.Interaction, command: CancelJob) -> None:
     """A Cancel under `/admin queue` (an ephemeral message): answered to the presser."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     answer = await core.handle(command)

@@ -4,19 +4,15 @@ any message (cached or not) with the `reactions` intent (not a privileged one)."
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
 
 import discord
 
 from adapters.discord.port import PLATFORM
 from bot.feed_commands import React
+from bot.ports import CorePort
 from bot.types import ChatRef, ChatUser, MessageRef
 
 log = logging.getLogger(__name__)
-
-
-class Core(Protocol):
-    async def handle(self, command: Any) -> Any: ...
 
 
 def reaction_key(emoji: discord.PartialEmoji) -> str:
@@ -53,7 +49,7 @@ def reacted(client: discord.Client, event: discord.RawReactionActionEvent) -> Re
     )
 
 
-def watch_reactions(client: discord.Client, core: Core) -> None:
+def watch_reactions(client: discord.Client, core: CorePort) -> None:
     """Hand every reaction added or removed to the core (it counts those on its clips)."""
 
     async def on_raw_reaction_add(event: discord.RawReactionActionEvent) -> None:
@@ -67,7 +63,7 @@ def watch_reactions(client: discord.Client, core: Core) -> None:
 
 
 async def _hand_over(
-    client: discord.Client, core: Core, event: discord.RawReactionActionEvent
+    client: discord.Client, core: CorePort, event: discord.RawReactionActionEvent
 ) -> None:
     command = reacted(client, event)
     if command is not None:

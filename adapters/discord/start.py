@@ -12,12 +12,13 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord.actions import Actions, Core
+from adapters.discord.actions import Actions
 from adapters.discord.client import ClipcrewClient
 from adapters.discord.commands import build_commands
 from adapters.discord.config import DiscordConfig
 from adapters.discord.port import DiscordPort
 from adapters.discord.reactions import watch_reactions
+from bot.ports import CorePort
 from storage.blobs import Blobs
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def point_at(api_base: str, gateway_url: str | None) -> None:
 
 
 async def start_discord(
-    core: Core, blobs: Blobs, config: DiscordConfig
+    core: CorePort, blobs: Blobs, config: DiscordConfig
 ) -> Callable[[], Awaitable[None]]:
     """Log in, sync the commands, connect to the gateway and attach the port to `core`.
     Returns the function that stops it all."""

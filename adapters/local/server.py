@@ -13,8 +13,9 @@ from aiohttp import WSCloseCode, web
 from adapters.local.people import PLATFORM, People
 from adapters.local.port import LocalPort
 from adapters.local.room import Room
-from adapters.local.session import Context, Core, Session
+from adapters.local.session import Context, Session
 from adapters.local.uploads import MAX_SELFIE_BYTES, receive_selfie
+from bot.ports import CorePort
 from bot.types import ChatRef
 from storage.blobs import Blobs
 from storage.errors import BadBlobKey, NotFound
@@ -44,7 +45,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_app(
-    core: Core,
+    core: CorePort,
     blobs: Blobs,
     *,
     command: str,
@@ -82,7 +83,7 @@ def create_app(
 
 
 async def start_local_chat(
-    core: Core,
+    core: CorePort,
     blobs: Blobs,
     *,
     host: str,

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -36,7 +36,7 @@ from bot.admin_commands import AdminCommand, CancelJob
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
 from bot.feed_commands import FeedPage, ToggleLike
-from bot.ports import ChatPort
+from bot.ports import CorePort
 from bot.replies import Note
 from bot.text_commands import parse_command
 from bot.types import ChatUser, MessageRef
@@ -47,19 +47,11 @@ log = logging.getLogger(__name__)
 OUTBOX_LIMIT = 1000
 
 
-class Core(Protocol):
-    """What the adapter needs of `bot.service.Core`."""
-
-    def attach(self, port: ChatPort) -> None: ...
-
-    async def handle(self, command: Command) -> Any: ...
-
-
 @dataclass
 class Context:
     """Everything the handlers share, stored once on the aiohttp app."""
 
-    core: Core
+    core: CorePort
     room: Room
     people: People
     command: str

@@ -16,10 +16,11 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.handlers import Core, Handlers
+from adapters.telegram.handlers import Handlers
 from adapters.telegram.logs import protect_token
 from adapters.telegram.metrics import counted_request
 from adapters.telegram.port import TelegramPort
+from bot.ports import CorePort
 from storage.blobs import Blobs
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def build_application(config: TelegramConfig) -> TelegramApp:
 
 
 async def start_telegram(
-    core: Core,
+    core: CorePort,
     blobs: Blobs,
     config: TelegramConfig,
 ) -> Stop:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import (
     Bot,
@@ -45,7 +45,6 @@ from bot.admin_commands import AdminCommand, CancelJob
 from bot.callbacks import BadButton, Button, verify
 from bot.commands import (
     AnswerConsent,
-    Command,
     DeleteClip,
     Generate,
     Remix,
@@ -55,7 +54,7 @@ from bot.commands import (
     VerifyUpload,
 )
 from bot.feed_commands import FeedPage, React, ReactionCounts, ShowFeed, ToggleLike
-from bot.ports import ChatPort
+from bot.ports import CorePort
 from bot.text_commands import parse_command
 from bot.types import ChatUser
 
@@ -69,17 +68,9 @@ DOWNLOAD_TIMEOUT_S = 120.0
 COMING_SOON: dict[str, str] = {}
 
 
-class Core(Protocol):
-    """What the adapter needs of `bot.service.Core`."""
-
-    def attach(self, port: ChatPort) -> None: ...
-
-    async def handle(self, command: Command) -> Any: ...
-
-
 @dataclass
 class Handlers:
-    core: Core
+    core: CorePort
     secret: bytes
     command: str
     # Renders the feed's pages in place of a pressed one, and knows whether reactions arrive.
