@@ -40,7 +40,8 @@ from clipcrew.config import worker_config
 from clipcrew.settings import Settings
 from engine.backends import load_backend
 from engine.channels import RedisStreamEvents
-from engine.jobs import WorkerContext, run_job
+from engine.context import WorkerContext
+from engine.jobs import run_job
 from engine.moderation.task import warm_up
 from engine.queue import MODERATE_TEXT
 from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize

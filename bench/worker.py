@@ -44,7 +44,8 @@ from sqlmodel import select
 from transformers.utils import logging as transformers_logging
 
 from clipcrew.settings import Settings
-from engine.jobs import WorkerContext, build_context, close_context, run_job
+from engine.context import WorkerContext, build_context, close_context
+from engine.jobs import run_job
 from storage.migrate import upgrade
 from storage.models import Job, JobState
 from tests.engine.diffusion.tiny import build_tiny_wan

@@ -33,7 +33,7 @@ from storage.db import Database, connect
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:
-    from engine.jobs import WorkerContext
+    from engine.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ async def _start_feed(
 async def _embedded_worker(
     settings: Settings, db: Database, sink: Any, closers: list[Callable[[], Awaitable[Any]]]
 ) -> WorkerContext:
-    from engine.jobs import build_context, close_context
+    from engine.context import build_context, close_context
 
     context = await build_context(worker_config(settings), events=sink, db=db)
     closers.append(lambda: close_context(context))

@@ -20,7 +20,8 @@ from redis.exceptions import RedisError
 
 from engine.cameos import FaceModels
 from engine.config import WorkerConfig
-from engine.jobs import WorkerContext, build_context, close_context, run_job
+from engine.context import WorkerContext, build_context, close_context
+from engine.jobs import run_job
 from engine.lease import run_sweeper
 from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
 from engine.moderation.task import warm_up as moderation_warm_up
@@ -276,7 +277,7 @@ async def _one_run(settings: dict[str, Any], stopping: asyncio.Event) -> bool:
         if not stopping.is_set():
             raise
     except (RedisError, OSError) as error:
-        # The jobs it is running go on (their events wait for Redis; engine.jobs._publish);
+        # The jobs it is running go on (their events wait for Redis; engine.outcome.publish);
         # closing it would cancel them.
         logger.warning("lost Redis (%s); reconnecting", type(error).__name__)
         return False

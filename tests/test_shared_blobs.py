@@ -21,7 +21,8 @@ from clipcrew.app import start_services, stop_services
 from clipcrew.config import blob_config, worker_config
 from engine.channels import InProcessEvents
 from engine.config import WorkerConfig
-from engine.jobs import build_context, run_job
+from engine.context import build_context
+from engine.jobs import run_job
 from engine.moderation.task import warm_up
 from engine.worker import light_worker_settings, worker_settings
 from storage.blobs import BlobConfig, BlobStore, open_blobs

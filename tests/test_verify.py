@@ -19,8 +19,9 @@ from bot.deletion import remove_clips
 from bot.deps import Deps
 from clipcrew.config import worker_config
 from engine.channels import InProcessEvents
+from engine.context import build_context, close_context
 from engine.encode import encode_mp4
-from engine.jobs import build_context, close_context, run_job
+from engine.jobs import run_job
 from engine.pipeline import generate
 from engine.request import RenderRequest
 from engine.sketch import SketchBackend

@@ -18,8 +18,9 @@ from bot.verify import MAX_VERIFY_BYTES, verify_upload
 from engine.backends import load_backend
 from engine.cameos import FaceModels
 from engine.channels import InProcessEvents
+from engine.context import WorkerContext
 from engine.encode import encode_mp4
-from engine.jobs import WorkerContext, run_job
+from engine.jobs import run_job
 from engine.light import InProcessLight, LightContext
 from engine.provenance.config import ProvenanceConfig
 from engine.provenance.manifest import load_signer

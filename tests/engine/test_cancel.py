@@ -13,7 +13,8 @@ import numpy as np
 from sqlmodel import select
 
 from engine.channels import InProcessEvents
-from engine.jobs import WorkerContext, run_job
+from engine.context import WorkerContext
+from engine.jobs import run_job
 from engine.request import ClipDefaults, Rendered, RenderRequest
 from storage import jobs as job_rows
 from storage.blobs import BlobStore

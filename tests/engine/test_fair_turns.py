@@ -10,7 +10,8 @@ import pytest
 from redis.asyncio import Redis
 
 from engine.channels import InProcessEvents
-from engine.jobs import WorkerContext, run_job
+from engine.context import WorkerContext
+from engine.jobs import run_job
 from engine.queues import ArqQueue, InProcessQueue
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
 from engine.sketch import SketchBackend

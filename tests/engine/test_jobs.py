@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
+from engine.api import GENERIC_FAILURE
 from engine.backends import load_backend
 from engine.channels import InProcessEvents
+from engine.context import WorkerContext
 from engine.events import JobEvent
-from engine.jobs import GENERIC_FAILURE, WorkerContext, run_job
+from engine.jobs import run_job
 from engine.request import BadRequest, ClipDefaults, Rendered, RenderRequest
 from engine.sketch import SketchBackend
 from storage import jobs as job_rows

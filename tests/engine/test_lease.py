@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from engine.channels import InProcessEvents
-from engine.jobs import WorkerContext, run_job
+from engine.context import WorkerContext
+from engine.jobs import run_job
 from engine.lease import GAVE_UP, MAX_ATTEMPTS, sweep
 from storage import jobs as job_rows
 from storage.blobs import BlobStore

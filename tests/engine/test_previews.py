@@ -11,7 +11,8 @@ from PIL import Image
 
 from engine import previews
 from engine.channels import InProcessEvents
-from engine.jobs import WorkerContext, run_job
+from engine.context import WorkerContext
+from engine.jobs import run_job
 from engine.pipeline import generate
 from engine.previews import jpeg_preview, latent_preview
 from engine.request import RenderRequest, StageProgress

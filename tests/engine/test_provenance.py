@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from engine.backends import load_backend
 from engine.channels import InProcessEvents
+from engine.context import WorkerContext
 from engine.fit import fit_clip
-from engine.jobs import WorkerContext, run_job
+from engine.jobs import run_job
 from engine.pipeline import generate
 from engine.provenance.config import ProvenanceConfig
 from engine.provenance.fingerprint import Fingerprint

@@ -12,8 +12,9 @@ from sqlmodel import select
 from engine.backends import load_backend
 from engine.cameos import FaceModels
 from engine.channels import InProcessEvents
+from engine.context import WorkerContext
 from engine.encode import encode_mp4
-from engine.jobs import WorkerContext, run_job
+from engine.jobs import run_job
 from engine.light import InProcessLight, LightContext
 from engine.provenance.config import ProvenanceConfig
 from engine.provenance.manifest import ClipSigner, load_signer, read_manifest

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from clipcrew.config import worker_config
 from clipcrew.settings import Settings
 from engine.channels import RedisStreamEvents
-from engine.jobs import WorkerContext
+from engine.context import WorkerContext
 from engine.queues import RUN_JOB, ArqQueue, deserialize, serialize
 from engine.worker import (
     CONTEXT_KEY,

@@ -13,7 +13,8 @@ from clipcrew.config import provenance_config, worker_config
 pytest.importorskip("diffusers", reason="the engine extra is not installed")
 
 from engine.channels import InProcessEvents
-from engine.jobs import build_context, close_context, run_job
+from engine.context import build_context, close_context
+from engine.jobs import run_job
 from engine.provenance.manifest import SOURCE_TYPE, read_manifest, trust_anchors
 from storage.migrate import upgrade
 from storage.models import Clip

@@ -14,10 +14,11 @@ pytest.importorskip("diffusers", reason="the engine extra is not installed")
 
 from engine.backends import load_backend, load_configured_backend
 from engine.channels import InProcessEvents
+from engine.context import WorkerContext, build_context, close_context
 from engine.diffusion.backend import DiffusersBackend, DiffusionOptions
 from engine.encode import probe_mp4
 from engine.events import JobEvent
-from engine.jobs import WorkerContext, build_context, close_context, run_job
+from engine.jobs import run_job
 from engine.request import BadRequest
 from storage.migrate import upgrade
 from storage.models import Clip
