@@ -20,7 +20,6 @@ from engine.request import CameoRef, EngineError, RenderRequest
 from storage import cameos as cameo_rows
 from storage.blobs import Blobs
 from storage.db import Database
-from storage.models import Cameo, User
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,24 +102,17 @@ class SwapTool:
 async def consented(db: Database, blobs: Blobs, job_id: str) -> tuple[CameoRef, ...]:
     """The job's cameos, each with its owner's consent on record; raises ConsentWithdrawn when
     any of them is no longer agreed (the owner said no, revoked, or forgot the cameo)."""
-    from sqlmodel import col, select
-
     async with db.session() as session:
         cameo_ids = await cameo_rows.consented_cameo_ids(session, job_id)
         if cameo_ids is None:
             raise ConsentWithdrawn()
         if not cameo_ids:
             return ()
-        rows = await session.exec(
-            select(Cameo, User)
-            .join(User, col(User.id) == col(Cameo.owner_id))
-            .where(col(Cameo.id).in_(cameo_ids))
-        )
-        found = list(rows)
+        found = await cameo_rows.cameos_with_owners(session, cameo_ids)
     if len(found) != len(cameo_ids):
         raise ConsentWithdrawn()  # a cameo was deleted in between
     refs = []
-    for cameo, owner in sorted(found, key=lambda row: row[0].id or 0):
+    for cameo, owner in found:
         assert cameo.id is not None
         crops = tuple([await blobs.read(key) for key in cameo.crop_keys])
         refs.append(CameoRef(cameo.id, owner.handle, cameo.preferences, crops))

@@ -248,6 +248,19 @@ async def consented_cameo_ids(session: AsyncSession, job_id: str) -> set[int] | 
     return {cameo_id for cameo_id, _ in states}
 
 
+async def cameos_with_owners(
+    session: AsyncSession, cameo_ids: set[int]
+) -> list[tuple[Cameo, User]]:
+    """These cameos with their owners, by cameo id; a deleted cameo is simply missing."""
+    rows = await session.exec(
+        select(Cameo, User)
+        .join(User, col(User.id) == col(Cameo.owner_id))
+        .where(col(Cameo.id).in_(cameo_ids))
+        .order_by(col(Cameo.id))
+    )
+    return list(rows)
+
+
 async def expired_waits(session: AsyncSession, before: datetime) -> list[str]:
     """Jobs still waiting for an owner's answer that were asked before `before`."""
     query = select(Job.id).where(
