@@ -13,6 +13,7 @@ from engine.context import WorkerContext
 from engine.events import JobEvent
 from engine.metrics import WORKER_JOBS
 from engine.request import Cancelled, EncodedClip, EngineError
+from storage import clips
 from storage import jobs as job_rows
 from storage.models import Clip, Job, JobState
 
@@ -24,7 +25,8 @@ PUBLISH_PATIENCE_S = 300.0
 
 
 async def store_clip(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip:
-    """Store the file, then the row; a failed row write removes the orphan file."""
+    """Store the file, then the row; a failed row write removes the orphan file (unless
+    another clip has the very same bytes)."""
     key = await ctx.blobs.put(encoded.data, "mp4")
     clip = job_rows.clip_of(
         job,
@@ -38,10 +40,10 @@ async def store_clip(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip
     try:
         stored = await ctx.ledger.store(clip)
     except Exception:
-        await _drop_orphan(ctx, key)
+        await clips.drop_blob_unless_used(ctx.db, ctx.blobs, key)
         raise
     if stored is None:
-        await _drop_orphan(ctx, key)
+        await clips.drop_blob_unless_used(ctx.db, ctx.blobs, key)
         raise Cancelled("The clip was cancelled.")
     # Now that the clip has its number: sign it (the last step) and keep its fingerprint.
     from engine.provenance.seal import model_name, seal
@@ -56,16 +58,6 @@ async def store_clip(ctx: WorkerContext, job: Job, encoded: EncodedClip) -> Clip
         model=model,
         fingerprint=encoded.fingerprint,
     )
-
-
-async def _drop_orphan(ctx: WorkerContext, key: str) -> None:
-    # Content-addressed: another clip may hold the very same bytes; keep the file if so.
-    from sqlmodel import select
-
-    async with ctx.db.session() as session:
-        shared = (await session.exec(select(Clip).where(Clip.blob_key == key))).first()
-    if shared is None:
-        await ctx.blobs.delete(key)
 
 
 async def progress(ctx: WorkerContext, event: JobEvent) -> None:

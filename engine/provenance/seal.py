@@ -15,11 +15,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, update
 
 from engine.provenance.fingerprint import NotAVideo, fingerprint_mp4
 from engine.provenance.manifest import ClipInfo, ClipSigner, ProvenanceError, sign_clip
-from storage import prints
+from storage import clips, prints
 from storage.blobs import Blobs
 from storage.cameos import cameo_owners_of_clip
 from storage.db import Database
@@ -73,7 +73,7 @@ async def seal(
         if fingerprint:
             await prints.add_print(session, clip_id, fingerprint, duration_s=clip.duration_s)
     if signed is not None and clip.blob_key != old_key:
-        await _drop_unless_shared(db, blobs, old_key)
+        await clips.drop_blob_unless_used(db, blobs, old_key)
     return clip
 
 
@@ -130,10 +130,3 @@ async def _sign(
     except ProvenanceError:
         log.exception("could not sign clip", extra={"clip_id": clip.id})
         return None
-
-
-async def _drop_unless_shared(db: Database, blobs: Blobs, key: str) -> None:
-    async with db.session() as session:
-        shared = (await session.exec(select(Clip.id).where(Clip.blob_key == key))).first()
-    if shared is None:
-        await blobs.delete(key)

@@ -1,0 +1,29 @@
+"""Clip rows and the files they point at.
+
+Blob keys are content addresses: two clips with the same bytes share one file. So a clip's file
+is removed only once no clip still shown needs it; this is the one place that asks.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.blobs import Blobs
+from storage.db import Database
+from storage.models import Clip
+
+
+async def blob_in_use(session: AsyncSession, key: str) -> bool:
+    """Whether a clip that is not deleted points at `key`."""
+    query = select(Clip.id).where(Clip.blob_key == key, col(Clip.deleted).is_(False)).limit(1)
+    return (await session.exec(query)).first() is not None
+
+
+async def drop_blob_unless_used(db: Database, blobs: Blobs, key: str) -> bool:
+    """Delete the file under `key` unless a clip still needs it; True when it was deleted."""
+    async with db.session() as session:
+        if await blob_in_use(session, key):
+            return False
+    await blobs.delete(key)
+    return True
