@@ -7,6 +7,9 @@ the chat too, so a payload copied into another chat is refused. For the consent 
 once, Always allow, Deny) it is the approval's; those are signed without a chat, since they go to
 a direct message whose id the bot learns only by sending it, and the core checks that the person
 pressing is the cameo's owner.
+
+`command_for` turns a verified press into the core's command, the same on every platform; how a
+platform acknowledges the press and shows the answer stays in its adapter.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.admin_commands import CancelJob
+from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
 from bot.errors import BotError
+from bot.feed_commands import FeedPage, ToggleLike
+from bot.types import ChatRef, ChatUser, MessageRef
 
 # "like" is the ❤️ button (where reactions cannot arrive); "feed" pages a /feed answer, its id
 # a packed `bot.feed.Cursor`.
@@ -83,6 +90,39 @@ def verify(payload: str, *, chat_id: str, secret: bytes) -> Button:
     ):
         raise BadButton()
     return Button(action=ACTIONS[code], target_id=int(clip_id))
+
+
+def command_for(
+    button: Button,
+    *,
+    author: ChatUser,
+    chat: ChatRef,
+    message: MessageRef | None,
+    is_admin: bool = False,
+) -> Command | None:
+    """The command a verified press stands for; None for Remix, which needs the new prompt
+    first (each platform asks for it its own way). `author` is whoever pressed; `message` is
+    what the core should know the press by (the pressed message, where the platform answers
+    there); `is_admin` is what the platform says of the presser in `chat` (read by Cancel)."""
+    # Spelled out (not `button.is_consent`) so the type checker knows the answer's type.
+    if button.action == "approve" or button.action == "always" or button.action == "deny":
+        return AnswerConsent(button.target_id, button.action, author, chat, message)
+    if button.action == "delete":
+        return DeleteClip(author, chat, button.clip_id, message)
+    if button.action == "cancel":
+        return CancelJob(job_id_of(button), author, chat, message, is_admin=is_admin)
+    if button.action == "reroll":
+        return Reroll(author, chat, button.clip_id, message)
+    if button.action == "like":
+        return ToggleLike(author, chat, button.clip_id, message)
+    if button.action == "feed":
+        return FeedPage(button.target_id, author, chat, message)
+    return None
+
+
+def job_id_of(button: Button) -> str:
+    """The job a Cancel button names (bot.cancel does the cancelling, for admins too)."""
+    return f"{button.target_id:032x}"
 
 
 def _signature(body: str, chat_id: str, secret: bytes) -> str:

@@ -1,6 +1,6 @@
 """What each interaction does: parse it, build the core's command, `await core.handle(...)`.
-The port renders whatever the core answers; only the answers to Delete and to the consent
-buttons come back here (they are shown to the presser alone)."""
+The port renders whatever the core answers; only the answers to button presses come back here
+(they are shown to the presser alone, or in place of the pressed message)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from discord import app_commands
 from adapters.discord import admin
 from adapters.discord.port import PLATFORM, DiscordPort
 from adapters.discord.views import RemixModal, note_view, signed_payloads
-from bot.admin import job_id_of
-from bot.admin_commands import AdminCommand, CancelJob
-from bot.callbacks import BadButton, Button, sign, verify
+from bot.admin_commands import AdminCommand
+from bot.callbacks import CONSENT_ACTIONS, BadButton, Button, command_for, sign, verify
 from bot.commands import (
-    AnswerConsent,
     CameoCommand,
     Command,
-    DeleteClip,
     Generate,
     Help,
     Remix,
@@ -48,6 +45,8 @@ PICK_A_CAMEO = (
 # Discord shows at most 25 autocomplete choices, each named in at most 100 characters.
 MAX_CHOICES = 25
 CHOICE_NAME_MAX = 100
+# Presses the core answers with a verdict for the presser alone.
+VERDICTS = CONSENT_ACTIONS | {"delete", "cancel"}
 
 
 def chat_of(interaction: discord.Interaction) -> ChatRef:
@@ -247,38 +246,46 @@ class Actions:
         button = await self._verified(interaction, payload)
         if button is None:
             return
-        if button.is_consent:
-            await self._answer_consent(interaction, button)
-        elif button.action == "cancel":
-            pressed = CancelJob(
-                job_id_of(button),
-                user_of(interaction),
-                chat_of(interaction),
-                is_admin=admin.is_admin(interaction),
-            )
-            await admin.cancel(self.core, interaction, pressed)
-        elif button.action == "remix":
+        chat = chat_of(interaction)
+        command = command_for(
+            button,
+            author=user_of(interaction),
+            chat=chat,
+            message=await self._acknowledge(interaction, button, chat),
+            is_admin=admin.is_admin(interaction),
+        )
+        if command is None:  # Remix: the change comes from a modal (see on_remix_submit)
             await self._open_remix(interaction, button.clip_id)
-        elif button.action == "reroll":
-            chat = chat_of(interaction)
-            request = await self.port.begin(interaction, chat)
-            await self.core.handle(
-                Reroll(
-                    author=user_of(interaction),
-                    chat=chat,
-                    parent_clip_id=button.clip_id,
-                    message=request,
-                )
-            )
-        elif button.action == "feed":
-            await self._turn_page(interaction, button.target_id)
-        elif button.action == "like":
-            liked = await self.core.handle(
-                ToggleLike(user_of(interaction), chat_of(interaction), button.clip_id)
-            )
-            await interaction.response.send_message(liked.text, ephemeral=True)
+        elif isinstance(command, FeedPage):
+            await self._turn_page(interaction, command)
         else:
-            await self._delete(interaction, button.clip_id)
+            await self._answer(interaction, command)
+
+    async def _acknowledge(
+        self, interaction: discord.Interaction, button: Button, chat: ChatRef
+    ) -> MessageRef | None:
+        """Acknowledge a press that may take the core a while, within Discord's 3 s, and return
+        the message the core should know it by. A Reroll's clip answers the "thinking…" that
+        `begin` posts; a verdict (a consent answer, Delete, Cancel) is for the presser alone,
+        and only a consent answer names the pressed message (the core edits the request)."""
+        if button.action == "reroll":
+            return await self.port.begin(interaction, chat)
+        if button.action not in VERDICTS:
+            return None  # Remix, a feed page and ❤️ are answered at once
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pressed = interaction.message
+        if button.is_consent and pressed is not None:
+            return MessageRef(chat, str(pressed.id))
+        return None
+
+    async def _answer(self, interaction: discord.Interaction, command: Command) -> None:
+        """Hand a press to the core; the presser alone sees its answer (the ❤️ toggle's, or a
+        verdict in place of its "thinking…"). A Reroll's clip arrives in the channel."""
+        answer = await self.core.handle(command)
+        if isinstance(command, ToggleLike):
+            await interaction.response.send_message(answer.text, ephemeral=True)
+        elif not isinstance(command, Reroll):
+            await interaction.edit_original_response(content=answer.text)
 
     async def on_remix_submit(
         self, interaction: discord.Interaction, payload: str, prompt: str
@@ -298,11 +305,11 @@ class Actions:
             )
         )
 
-    async def _turn_page(self, interaction: discord.Interaction, cursor: int) -> None:
+    async def _turn_page(self, interaction: discord.Interaction, page: FeedPage) -> None:
         """A /feed paging button: the page is shown in place of the pressed message."""
-        chat = chat_of(interaction)
-        note = await self.core.handle(FeedPage(cursor, user_of(interaction), chat))
-        view = note_view(note, chat_id=chat.chat_id, secret=self.secret) if note.choices else None
+        note = await self.core.handle(page)
+        chat_id = page.chat.chat_id
+        view = note_view(note, chat_id=chat_id, secret=self.secret) if note.choices else None
         await interaction.response.edit_message(content=note.text, view=view)
 
     async def _open_remix(self, interaction: discord.Interaction, clip_id: int) -> None:
@@ -310,33 +317,6 @@ class Actions:
             Button("remix", clip_id), chat_id=str(interaction.channel_id), secret=self.secret
         )
         await interaction.response.send_modal(RemixModal(payload))
-
-    async def _delete(self, interaction: discord.Interaction, clip_id: int) -> None:
-        # Deleting touches storage and every message showing the clip: acknowledge first.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        answer = await self.core.handle(
-            DeleteClip(author=user_of(interaction), chat=chat_of(interaction), clip_id=clip_id)
-        )
-        await interaction.edit_original_response(content=answer.text)
-
-    async def _answer_consent(self, interaction: discord.Interaction, button: Button) -> None:
-        """Approve once / Always allow / Deny under a consent request. The core checks that the
-        presser owns the cameo, edits the request and tells the requester; the presser sees
-        its answer privately."""
-        assert button.action in ("approve", "always", "deny")
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        chat = chat_of(interaction)
-        pressed = interaction.message
-        answer = await self.core.handle(
-            AnswerConsent(
-                approval_id=button.target_id,
-                answer=button.action,
-                author=user_of(interaction),
-                chat=chat,
-                message=MessageRef(chat, str(pressed.id)) if pressed is not None else None,
-            )
-        )
-        await interaction.edit_original_response(content=answer.text)
 
     async def _verified(self, interaction: discord.Interaction, payload: str) -> Button | None:
         try:

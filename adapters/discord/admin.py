@@ -10,7 +10,7 @@ from dataclasses import replace
 import discord
 
 from adapters.discord.port import PLATFORM, DiscordPort
-from bot.admin_commands import AdminCommand, CancelJob
+from bot.admin_commands import AdminCommand
 from bot.ports import CorePort
 from bot.types import ChatUser
 
@@ -55,10 +55,3 @@ async def admin(
             message=request,
         )
     )
-
-
-async def cancel(core: CorePort, interaction: discord.Interaction, command: CancelJob) -> None:
-    """A Cancel under `/admin queue` (an ephemeral message): answered to the presser."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-    answer = await core.handle(command)
-    await interaction.edit_original_response(content=answer.text)

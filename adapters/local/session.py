@@ -31,15 +31,14 @@ from adapters.local.frames import (
 from adapters.local.people import People, Person
 from adapters.local.port import notice_data
 from adapters.local.room import Author, Frame, Listener, Room, RoomMessage
-from bot.admin import job_id_of
-from bot.admin_commands import AdminCommand, CancelJob
-from bot.callbacks import BadButton, Button, verify
-from bot.commands import AnswerConsent, Command, DeleteClip, Reroll
-from bot.feed_commands import FeedPage, ToggleLike
+from bot.admin_commands import AdminCommand
+from bot.callbacks import BadButton, command_for, verify
+from bot.commands import Command
+from bot.feed_commands import FeedPage
 from bot.ports import CorePort
 from bot.replies import Note
 from bot.text_commands import parse_command
-from bot.types import ChatUser, MessageRef
+from bot.types import MessageRef
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +212,14 @@ class Session:
         except BadButton as error:
             self.outbox.send(error_frame(BadFrame("bad_button", str(error))))
             return
-        command = pressed(button, user, MessageRef(chat, press.message_id))
-        if isinstance(command, CancelJob):
+        command = command_for(
+            button,
+            author=user,
+            chat=chat,
+            message=MessageRef(chat, press.message_id),
             # A status message's Cancel: the room's admin may cancel anyone's clip.
-            command = replace(command, is_admin=self.context.people.is_admin(user, chat))
+            is_admin=self.context.people.is_admin(user, chat),
+        )
         if command is None:
             self.outbox.send(toast_frame(REMIX_HINT.format(command=self.context.command)))
             return
@@ -267,25 +270,6 @@ class Session:
 
 # Remix buttons elsewhere open a reply box; here a reply to the clip does the same.
 REMIX_HINT = "Press Reply under the clip and send /{command} <what should change> to remix it."
-
-
-def pressed(button: Button, user: ChatUser, message: MessageRef) -> Command | None:
-    """The command a verified button stands for; None for Remix, which needs words first."""
-    chat = message.chat
-    # Spelled out (not `button.is_consent`) so the type checker knows the answer's type.
-    if button.action == "approve" or button.action == "always" or button.action == "deny":
-        return AnswerConsent(button.target_id, button.action, user, chat, message)
-    if button.action == "delete":
-        return DeleteClip(user, chat, button.clip_id, message)
-    if button.action == "cancel":
-        return CancelJob(job_id_of(button), user, chat, message)
-    if button.action == "reroll":
-        return Reroll(user, chat, button.clip_id, message)
-    if button.action == "like":
-        return ToggleLike(user, chat, button.clip_id, message)
-    if button.action == "feed":
-        return FeedPage(button.target_id, user, chat, message)
-    return None
 
 
 def toast_frame(text: str) -> Frame:

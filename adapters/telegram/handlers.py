@@ -40,11 +40,10 @@ from adapters.telegram.convert import (
 )
 from adapters.telegram.port import TelegramPort
 from adapters.telegram.reactions import counted, reacted
-from bot.admin import job_id_of
-from bot.admin_commands import AdminCommand, CancelJob
-from bot.callbacks import BadButton, Button, verify
+from bot.admin_commands import AdminCommand
+from bot.callbacks import BadButton, Button, command_for, verify
 from bot.commands import (
-    AnswerConsent,
+    Command,
     DeleteClip,
     Generate,
     Remix,
@@ -176,31 +175,43 @@ class Handlers:
         except BadButton as error:
             await query.answer(str(error), show_alert=True)
             return
-        if button.is_consent:
-            await self._answer_consent(query, button)
-            return
-        author = chat_user(query.from_user)
-        clip_message = message_ref(query.message)
-        if button.action == "delete":
-            verdict = await self.core.handle(DeleteClip(author, chat, button.clip_id, clip_message))
-            await query.answer(verdict.text, show_alert=True)
-        elif button.action == "reroll":
-            await query.answer("🎲 Rerolling…")
-            await self.core.handle(Reroll(author, chat, button.clip_id, clip_message))
-        elif button.action == "like":
-            liked = await self.core.handle(ToggleLike(author, chat, button.clip_id, clip_message))
-            await query.answer(liked.text)
-        elif button.action == "cancel":
-            admin = await admins.is_admin_of(query.get_bot(), query.message.chat, query.from_user)
-            verdict = await self.core.handle(
-                CancelJob(job_id_of(button), author, chat, clip_message, is_admin=admin)
-            )
-            await query.answer(verdict.text[:200], show_alert=True)
-        elif button.action == "feed":
-            await self._turn_page(query, FeedPage(button.target_id, author, chat, clip_message))
-        else:
+        command = command_for(
+            button,
+            author=chat_user(query.from_user),
+            chat=chat,
+            message=message_ref(query.message),
+            is_admin=await self._presser_is_admin(query, button),
+        )
+        if command is None:  # Remix: ask for the change under the clip
             await query.answer()
             await self._ask_for_remix(query.message, query.from_user, button.clip_id)
+        elif isinstance(command, FeedPage):
+            await self._turn_page(query, command)
+        else:
+            await self._press(query, command)
+
+    async def _press(self, query: CallbackQuery, command: Command) -> None:
+        """A press the core answers to the presser alone, as the query's answer (an alert for
+        a verdict); a Reroll's clip arrives in the chat."""
+        if isinstance(command, Reroll):
+            await query.answer("🎲 Rerolling…")
+            await self.core.handle(command)
+            return
+        answer = await self.core.handle(command)
+        if isinstance(command, ToggleLike):
+            await query.answer(answer.text)
+        elif isinstance(command, DeleteClip):
+            await query.answer(answer.text, show_alert=True)
+        else:
+            limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
+            await query.answer(answer.text[:limit], show_alert=True)
+
+    @staticmethod
+    async def _presser_is_admin(query: CallbackQuery, button: Button) -> bool:
+        """Only a Cancel asks (it costs a Bot API call): may the presser cancel anyone's clip?"""
+        if button.action != "cancel" or query.message is None:
+            return False
+        return await admins.is_admin_of(query.get_bot(), query.message.chat, query.from_user)
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Reactions on a message (only a chat admin bot gets them); the core counts those on
@@ -222,22 +233,6 @@ class Handlers:
             await query.edit_message_text(note.text, reply_markup=markup)
         except BadRequest as error:  # the same page again: nothing changed
             log.info("telegram: feed page unchanged", extra={"reason": error.message})
-
-    async def _answer_consent(self, query: CallbackQuery, button: Button) -> None:
-        """Approve once / Always allow / Deny under a consent request. Whoever pressed is the
-        author; the core listens only to the cameo's owner and says so to anyone else."""
-        assert query.message is not None and button.action in ("approve", "always", "deny")
-        reply = await self.core.handle(
-            AnswerConsent(
-                approval_id=button.target_id,
-                answer=button.action,
-                author=chat_user(query.from_user),
-                chat=chat_ref(query.message.chat),
-                message=message_ref(query.message),
-            )
-        )
-        limit = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH
-        await query.answer(reply.text[:limit], show_alert=True)
 
     @staticmethod
     async def _ask_for_remix(clip: MaybeInaccessibleMessage, user: User, clip_id: int) -> None:
