@@ -13,10 +13,26 @@ from adapters.discord.actions import Actions
 MAX_SEED = 2**31 - 2
 
 
-def build_commands(
-    actions: Actions, *, command: str
-) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
-    @app_commands.command(name=command)
+Built = app_commands.Command[Any, ..., None] | app_commands.ContextMenu
+
+
+def build_commands(actions: Actions, *, command: str) -> list[Built]:
+    """Every command the bot syncs; `command` names the one that makes a clip."""
+    return [
+        generate_command(actions, name=command),
+        help_command(actions),
+        cameo_command(actions),
+        feed_command(actions),
+        remix_command(actions),
+        admin_command(actions),
+        queue_command(actions),
+        remix_menu(actions),
+        *verify_commands(actions),
+    ]
+
+
+def generate_command(actions: Actions, *, name: str) -> Built:
+    @app_commands.command(name=name)
     @app_commands.describe(
         prompt='What should happen. Put dialogue in quotes: a cat DJ says "drop the beat"',
         seed="Same prompt and seed, same clip (optional)",
@@ -37,11 +53,19 @@ def build_commands(
     ) -> list[app_commands.Choice[str]]:
         return await actions.cameo_choices(current)
 
+    return generate
+
+
+def help_command(actions: Actions) -> Built:
     @app_commands.command(name="help")
     async def help_(interaction: Interaction) -> None:
         """How to make and remix clips."""
         await actions.help(interaction)
 
+    return help_
+
+
+def cameo_command(actions: Actions) -> Built:
     @app_commands.command(name="cameo")
     # Cameo business is private: /cameo works in the bot's DM too (for globally synced
     # commands; commands synced to DISCORD_GUILD_IDS exist in those servers only).
@@ -58,6 +82,10 @@ def build_commands(
         """Put yourself in clips: enroll with a selfie video, then choose who may use it."""
         await actions.cameo(interaction, action, video)
 
+    return cameo
+
+
+def feed_command(actions: Actions) -> Built:
     @app_commands.command(name="feed")
     @app_commands.describe(
         show="Empty: this week's hot clips. Or: new, top, @someone, or #12 for a clip's remixes"
@@ -66,6 +94,10 @@ def build_commands(
         """This channel's clips, ranked by reactions and remixes, with a link to its feed page."""
         await actions.feed(interaction, show or "")
 
+    return feed
+
+
+def remix_command(actions: Actions) -> Built:
     @app_commands.command(name="remix")
     @app_commands.describe(clip="The clip's number (#12 in /feed)", change="What should change")
     async def remix(
@@ -74,6 +106,10 @@ def build_commands(
         """Remix a clip of this channel by its number."""
         await actions.remix_number(interaction, clip, change)
 
+    return remix
+
+
+def admin_command(actions: Actions) -> Built:
     @app_commands.command(name="admin")
     @app_commands.guild_only()
     # Hidden from members without Manage Server (a server can grant it to roles); the adapter
@@ -91,23 +127,27 @@ def build_commands(
         """Chat admins: policy, bans, daily limits, the queue, purging clips, the log."""
         await actions.admin(interaction, action, person)
 
-    @app_commands.context_menu(name="Remix clip")
-    async def remix_clip(interaction: Interaction, message: Message) -> None:
-        await actions.remix_from_message(interaction, message)
+    return admin_
 
+
+def queue_command(actions: Actions) -> Built:
     @app_commands.command(name="queue")
     async def queue(interaction: Interaction) -> None:
         """What waits in this channel, in the order it starts, and roughly when each is done."""
         await actions.queue(interaction)
 
-    own: list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]
-    own = [generate, help_, cameo, feed, remix, admin_, queue, remix_clip]
-    return [*own, *verify_commands(actions)]
+    return queue
 
 
-def verify_commands(
-    actions: Actions,
-) -> list[app_commands.Command[Any, ..., None] | app_commands.ContextMenu]:
+def remix_menu(actions: Actions) -> Built:
+    @app_commands.context_menu(name="Remix clip")
+    async def remix_clip(interaction: Interaction, message: Message) -> None:
+        await actions.remix_from_message(interaction, message)
+
+    return remix_clip
+
+
+def verify_commands(actions: Actions) -> list[Built]:
     """/verify with a video, and "Verify" on a message with one: where did it come from?"""
 
     @app_commands.command(name="verify")
