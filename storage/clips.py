@@ -6,7 +6,7 @@ is removed only once no clip still shown needs it; this is the one place that as
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.blobs import Blobs
@@ -27,3 +27,15 @@ async def drop_blob_unless_used(db: Database, blobs: Blobs, key: str) -> bool:
             return False
     await blobs.delete(key)
     return True
+
+
+async def parent_of(session: AsyncSession, clip: Clip) -> Clip | None:
+    """The clip this one remixes; None for an original."""
+    return await session.get(Clip, clip.parent_id) if clip.parent_id is not None else None
+
+
+async def point_at(session: AsyncSession, clip_id: int, key: str, *, size_bytes: int) -> None:
+    """The clip's file is now the one under `key` (its signed copy replaces the unsigned one)."""
+    await session.exec(
+        update(Clip).where(col(Clip.id) == clip_id).values(blob_key=key, size_bytes=size_bytes)
+    )

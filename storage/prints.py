@@ -26,6 +26,11 @@ async def add_print(session: AsyncSession, clip_id: int, data: bytes, *, duratio
         session.add(ClipPrint(clip_id=clip_id, data=data, duration_s=duration_s))
 
 
+async def has_print(session: AsyncSession, clip_id: int) -> bool:
+    """Whether the clip's fingerprint is kept (its worker finished sealing it)."""
+    return await session.get(ClipPrint, clip_id) is not None
+
+
 async def bury(session: AsyncSession, clip_ids: list[int]) -> None:
     """Mark these clips' fingerprints as tombstones (their clips were deleted)."""
     await session.exec(

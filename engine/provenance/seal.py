@@ -15,8 +15,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, update
-
 from engine.provenance.fingerprint import NotAVideo, fingerprint_mp4
 from engine.provenance.manifest import ClipInfo, ClipSigner, ProvenanceError, sign_clip
 from storage import clips, prints
@@ -24,7 +22,7 @@ from storage.blobs import Blobs
 from storage.cameos import cameo_owners_of_clip
 from storage.db import Database
 from storage.errors import BadBlobKey, NotFound
-from storage.models import Clip, ClipPrint
+from storage.models import Clip
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +62,7 @@ async def seal(
     new_key = await blobs.put(signed, "mp4") if signed is not None else old_key
     async with db.transaction() as session:
         if signed is not None:
-            await session.exec(
-                update(Clip)
-                .where(col(Clip.id) == clip_id)
-                .values(blob_key=new_key, size_bytes=len(signed))
-            )
+            await clips.point_at(session, clip_id, new_key, size_bytes=len(signed))
             clip = clip.model_copy(update={"blob_key": new_key, "size_bytes": len(signed)})
         if fingerprint:
             await prints.add_print(session, clip_id, fingerprint, duration_s=clip.duration_s)
@@ -84,7 +78,7 @@ async def seal_if_unsealed(
     sealing it); a sealed clip is returned as it is."""
     assert clip.id is not None
     async with db.session() as session:
-        if await session.get(ClipPrint, clip.id) is not None:
+        if await prints.has_print(session, clip.id):
             return clip
     try:
         data = await blobs.read(clip.blob_key)
@@ -109,7 +103,7 @@ async def _sign(
     assert clip.id is not None
     async with db.session() as session:
         cameos = await cameo_owners_of_clip(session, clip.id)
-        parent = await session.get(Clip, clip.parent_id) if clip.parent_id is not None else None
+        parent = await clips.parent_of(session, clip)
     info = ClipInfo(
         clip_id=clip.id,
         job_id=clip.job_id,
