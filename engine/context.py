@@ -16,12 +16,12 @@ from engine.channels import make_events
 from engine.config import WorkerConfig
 from engine.events import EventSink
 from engine.lease import LEASE_S, RENEW_S, worker_name
-from engine.ledger import Ledger
 from engine.moderation.nudity import NudityDetector
 from engine.provenance.manifest import ClipSigner, load_signer
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
 from storage.blobs import Blobs, open_blobs
 from storage.db import Database, connect
+from storage.ledger import Ledger
 
 log = logging.getLogger(__name__)
 

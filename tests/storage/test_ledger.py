@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy.exc import IntegrityError
 
-from engine.ledger import Ledger, claim_batch, store_batch
 from storage import jobs as job_rows
 from storage.db import Database
+from storage.ledger import Ledger, claim_batch, store_batch
 from storage.models import JobState
 from tests.factories import make_clip, make_job
 
