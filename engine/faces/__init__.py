@@ -9,9 +9,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.faces.types import Box, Embedding, Face, FaceAnalyzer, FaceModelMismatch
+from engine.faces.types import (
+    Box,
+    Embedding,
+    Face,
+    FaceAnalyzer,
+    FaceModelMismatch,
+    FaceModelsMissing,
+)
 
-__all__ = ["Box", "Embedding", "Face", "FaceAnalyzer", "FaceModelMismatch", "load_analyzer"]
+__all__ = [
+    "Box",
+    "Embedding",
+    "Face",
+    "FaceAnalyzer",
+    "FaceModelMismatch",
+    "FaceModelsMissing",
+    "load_analyzer",
+]
 
 BACKENDS = ("dlib", "insightface")
 
@@ -26,7 +41,6 @@ def load_analyzer(backend: str, models: Path | None) -> FaceAnalyzer:
 
         return DlibAnalyzer.load(folder=models)
     if backend == "insightface":
-        from engine.faces.dlib_backend import FaceModelsMissing
         from engine.faces.insightface_backend import InsightFaceAnalyzer
 
         if models is None:

@@ -22,16 +22,12 @@ from engine.faces.types import (
     Embedding,
     Face,
     FaceAnalyzer,
+    FaceModelsMissing,
     check_comparable,
 )
-from engine.request import EngineError
 
 LANDMARKS_FILE = "shape_predictor_68_face_landmarks.dat"
 RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
-
-
-class FaceModelsMissing(EngineError):
-    """The dlib face weights are not installed."""
 
 
 def models_folder() -> Path:

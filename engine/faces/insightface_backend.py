@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from engine.faces.dlib_backend import FaceModelsMissing
 from engine.faces.geometry import check_rgb, face_size, sharpness
 from engine.faces.types import (
     Box,
     Embedding,
     Face,
     FaceAnalyzer,
+    FaceModelsMissing,
     check_comparable,
 )
 

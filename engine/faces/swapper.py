@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.faces.dlib_backend import FaceModelsMissing
 from engine.faces.insightface_backend import InsightFaceAnalyzer
-from engine.faces.types import Embedding, FaceModelMismatch
+from engine.faces.types import Embedding, FaceModelMismatch, FaceModelsMissing
 
 
 @dataclass(frozen=True, eq=False)

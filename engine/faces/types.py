@@ -1,7 +1,8 @@
 """What face analysis gives back, and the one interface every face backend implements.
 
 The bot and the cameo checks speak only these types; which model found a face or computed an
-embedding stays inside the backend (`engine.faces.dlib_backend`, later InsightFace).
+embedding stays inside the backend (`engine.faces.dlib_backend`,
+`engine.faces.insightface_backend`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 class FaceModelMismatch(EngineError):
     """Two embeddings from different face models were compared; their distances mean nothing."""
+
+
+class FaceModelsMissing(EngineError):
+    """A face backend's weights (or the swap model) are not where it was told to look."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from engine.faces import Embedding, FaceModelMismatch
-from engine.faces.dlib_backend import DlibAnalyzer, FaceModelsMissing
+from engine.faces.dlib_backend import DlibAnalyzer
+from engine.faces.types import FaceModelsMissing
 from tests.engine.faces import photos
 
 pytest.importorskip("dlib")

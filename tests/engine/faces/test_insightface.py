@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from engine.faces import Embedding, FaceModelMismatch, load_analyzer
-from engine.faces.dlib_backend import FaceModelsMissing
 from engine.faces.geometry import yaw_degrees
 from engine.faces.insightface_backend import InsightFaceAnalyzer, keypoint_yaw_degrees
 from engine.faces.swapper import FaceSwapper
+from engine.faces.types import FaceModelsMissing
 from tests.engine.faces.tiny_insightface import (
     FACE_BOX,
     KEYPOINTS,
