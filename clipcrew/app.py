@@ -26,8 +26,9 @@ from clipcrew.config import (
 from clipcrew.metrics import sample_queues, serve_metrics
 from clipcrew.settings import Settings
 from engine.channels import make_events
+from engine.events import EventSource
 from engine.queue import JobQueue, LightCalls
-from engine.queues import make_queue
+from engine.queue_backends import make_queue
 from storage.blobs import Blobs, open_blobs
 from storage.db import Database, connect
 from storage.migrate import upgrade
@@ -75,66 +76,99 @@ async def start_services(
         sink, source = make_events(redis_config(settings))
         closers += [c for c in (getattr(sink, "close", None), getattr(source, "close", None)) if c]
         context = await _embedded_worker(settings, db, sink, closers) if run_worker_here else None
-        queue = make_queue(
-            redis_config(settings),
-            _runner(context) if context else None,
-            concurrency=settings.worker_concurrency,
-            timeout_s=settings.job_timeout_s,
-        )
-        closers.append(queue.close)
-        blobs = open_blobs(blob_config(settings))
-        light = _light_calls(settings, context)
-        closers.append(light.close)
-        if context is not None:
-            # Light tasks run here: the prompt check's model loads now (seconds), so the first
-            # prompt is answered within a second.
-            await _warm_up_light()
-        feed_links, feed_url = await _start_feed(settings, db, blobs, closers)
-        deps = Deps(
-            db=db,
-            queue=queue,
-            blobs=blobs,
-            light=light,
-            config=bot_config(settings),
-            feed_links=feed_links,
-        )
-        core = Core(deps)
-        services = Services(
-            settings=settings,
-            db=db,
-            blobs=blobs,
-            core=core,
-            queue=queue,
-            feed_url=feed_url,
-            _closers=closers,
-        )
+        services = await _build_core(settings, db, context, closers)
         for port in ports:
-            core.attach(port)
+            services.core.attach(port)
         if local_chat:
             await _start_local_chat(services)
         await _start_chat_platforms(services)
-        services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
-        # Cameo requests nobody answered in time are cancelled (and the requester told).
-        services._tasks.append(asyncio.create_task(core.run_expiry(), name="consent-expiry"))
-        # Jobs recorded while Redis was unreachable go to the queue once it is back.
-        services._tasks.append(asyncio.create_task(core.run_requeue(), name="requeue"))
-        if settings.metrics_listen:
-            metrics = serve_metrics(settings.metrics_listen)
-            services.metrics_url = metrics.url
-            closers.append(partial(asyncio.to_thread, metrics.close))
-            sampling = sample_queues(db, redis_url=settings.redis_url, prefix=settings.redis_prefix)
-            services._tasks.append(asyncio.create_task(sampling, name="metrics"))
-        await core.resume()
-        if run_worker_here and settings.redis_url is not None:
-            services._tasks.append(asyncio.create_task(_arq_worker(settings), name="arq-worker"))
-        elif context is not None:
-            # A job this process was rendering when it stopped is taken up again once its
-            # lease runs out (the arq worker sweeps for itself).
-            services._tasks.append(asyncio.create_task(_sweeper(context, queue), name="leases"))
+        _start_core_loops(services, source)
+        _start_metrics(services)
+        await services.core.resume()
+        _start_job_runner(services, context, run_worker_here=run_worker_here)
     except BaseException:
         await _close_all(closers)
         raise
     return services
+
+
+async def _build_core(
+    settings: Settings,
+    db: Database,
+    context: WorkerContext | None,
+    closers: list[Callable[[], Awaitable[Any]]],
+) -> Services:
+    """The core and what it depends on: the job queue (running jobs here when `context` is
+    this process's worker), blobs, light tasks and the feed pages."""
+    queue = make_queue(
+        redis_config(settings),
+        _runner(context) if context else None,
+        concurrency=settings.worker_concurrency,
+        timeout_s=settings.job_timeout_s,
+    )
+    closers.append(queue.close)
+    blobs = open_blobs(blob_config(settings))
+    light = _light_calls(settings, context)
+    closers.append(light.close)
+    if context is not None:
+        # Light tasks run here: the prompt check's model loads now (seconds), so the first
+        # prompt is answered within a second.
+        await _warm_up_light()
+    feed_links, feed_url = await _start_feed(settings, db, blobs, closers)
+    deps = Deps(
+        db=db,
+        queue=queue,
+        blobs=blobs,
+        light=light,
+        config=bot_config(settings),
+        feed_links=feed_links,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        blobs=blobs,
+        core=Core(deps),
+        queue=queue,
+        feed_url=feed_url,
+        _closers=closers,
+    )
+
+
+def _start_core_loops(services: Services, source: EventSource) -> None:
+    core = services.core
+    services._tasks.append(asyncio.create_task(core.run_events(source), name="events"))
+    # Cameo requests nobody answered in time are cancelled (and the requester told).
+    services._tasks.append(asyncio.create_task(core.run_expiry(), name="consent-expiry"))
+    # Jobs recorded while Redis was unreachable go to the queue once it is back.
+    services._tasks.append(asyncio.create_task(core.run_requeue(), name="requeue"))
+
+
+def _start_metrics(services: Services) -> None:
+    settings = services.settings
+    if not settings.metrics_listen:
+        return
+    metrics = serve_metrics(settings.metrics_listen)
+    services.metrics_url = metrics.url
+    services._closers.append(partial(asyncio.to_thread, metrics.close))
+    sampling = sample_queues(
+        services.db, redis_url=settings.redis_url, prefix=settings.redis_prefix
+    )
+    services._tasks.append(asyncio.create_task(sampling, name="metrics"))
+
+
+def _start_job_runner(
+    services: Services, context: WorkerContext | None, *, run_worker_here: bool
+) -> None:
+    """With Redis, a worker asked to run here is an arq worker; without, jobs already run on
+    the in-process queue, and only leases need sweeping."""
+    if run_worker_here and services.settings.redis_url is not None:
+        worker = _arq_worker(services.settings)
+        services._tasks.append(asyncio.create_task(worker, name="arq-worker"))
+    elif context is not None:
+        # A job this process was rendering when it stopped is taken up again once its
+        # lease runs out (the arq worker sweeps for itself).
+        sweeper = _sweeper(context, services.queue)
+        services._tasks.append(asyncio.create_task(sweeper, name="leases"))
 
 
 async def _start_feed(
