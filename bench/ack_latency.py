@@ -25,7 +25,7 @@ from bot.service import Core
 from bot.types import ChatRef, ChatUser, MessageRef
 from engine.config import RedisConfig
 from engine.queue import MODERATE_TEXT, Payload
-from engine.queues import make_queue
+from engine.queue_backends import make_queue
 from storage.blobs import BlobStore
 from storage.db import connect
 from storage.migrate import upgrade

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/queue_throughput.py [--jobs 2000] [--redis redis://127.0.0.1:6379/0]
 
-Each measurement enqueues `--jobs` job ids through `engine.queues.ArqQueue`, then times one
+Each measurement enqueues `--jobs` job ids through `engine.queue_backends.ArqQueue`, then times one
 burst `arq.worker.Worker` (poll_delay 0.01, our msgpack serializer) draining them. Every
 measurement is an entry in MEASUREMENTS; the first is the baseline and each other one is printed
 beside it as a ratio.
@@ -44,7 +44,7 @@ from engine.context import WorkerContext
 from engine.jobs import run_job
 from engine.moderation.task import warm_up
 from engine.queue import MODERATE_TEXT
-from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
+from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
 from engine.worker import light_worker_settings
 

@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.config import RedisConfig
 from engine.events import Delivered, EventSink, EventSource, JobEvent
-from engine.queues import redact_url
+from engine.queue_backends import redact_url
 
 __all__ = [
     "DEFAULT_MAXLEN",

@@ -35,7 +35,7 @@ from engine.queue import (
     LightTaskTimeout,
     Payload,
 )
-from engine.queues import deserialize, redact_url, serialize
+from engine.queue_backends import deserialize, redact_url, serialize
 from engine.request import EngineError
 from engine.selfies import SelfieCheck, check_selfie
 from storage.blobs import Blobs
@@ -167,7 +167,7 @@ class ArqLight:
         self._pool = pool
         self._where = where
         self.name = light_queue_name(prefix)
-        # msgpack, never pickle, on both sides (see engine.queues.serialize).
+        # msgpack, never pickle, on both sides (see engine.queue_backends.serialize).
         pool.job_serializer = serialize
         pool.job_deserializer = deserialize
 

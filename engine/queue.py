@@ -1,9 +1,9 @@
 """The queue interface the bot uses: enqueue a render job id, or call a short light task.
 
-Implementations live in engine.queues (render jobs) and engine.light (light tasks). Renders take
-minutes on a GPU worker; light tasks (checking a selfie, fitting a clip under an upload limit,
-checking a prompt) take a second or two on a CPU and run on their own queue and worker pool, so
-they never wait behind a render.
+Implementations live in engine.queue_backends (render jobs) and engine.light (light tasks).
+Renders take minutes on a GPU worker; light tasks (checking a selfie, fitting a clip under an
+upload limit, checking a prompt) take a second or two on a CPU and run on their own queue and
+worker pool, so they never wait behind a render.
 """
 
 from __future__ import annotations

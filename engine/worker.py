@@ -2,8 +2,8 @@
 (`clipcrew worker --light`) one that runs the light tasks of `engine.light` on their own queue.
 
 arq stays at this edge: its untyped `ctx` dict becomes a `WorkerContext` on the job function's
-first line, and jobs travel as msgpack (`engine.queues.serialize`), never pickle. Models load
-once in `on_startup` and stay resident for every job the process runs.
+first line, and jobs travel as msgpack (`engine.queue_backends.serialize`), never pickle. Models
+load once in `on_startup` and stay resident for every job the process runs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from engine.lease import run_sweeper
 from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
 from engine.moderation.task import warm_up as moderation_warm_up
 from engine.queue import Payload
-from engine.queues import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
+from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
 from storage.blobs import open_blobs
 from storage.db import connect
 

@@ -12,7 +12,7 @@ def test_bot_process_imports_no_heavy_modules() -> None:
     code = (
         "import sys, clipcrew.cli, clipcrew.app, bot.service, adapters.local.server, "
         "adapters.telegram, adapters.discord, "
-        "engine.queues, engine.channels, engine.jobs\n"
+        "engine.queue_backends, engine.channels, engine.jobs\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     result = subprocess.run(

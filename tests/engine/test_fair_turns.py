@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from engine.channels import InProcessEvents
 from engine.context import WorkerContext
 from engine.jobs import run_job
-from engine.queues import ArqQueue, InProcessQueue
+from engine.queue_backends import ArqQueue, InProcessQueue
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
 from engine.sketch import SketchBackend
 from storage import jobs as job_rows

@@ -18,7 +18,7 @@ from clipcrew.config import worker_config
 from clipcrew.settings import Settings
 from engine.channels import RedisStreamEvents
 from engine.context import WorkerContext
-from engine.queues import RUN_JOB, ArqQueue, deserialize, serialize
+from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, serialize
 from engine.worker import (
     CONTEXT_KEY,
     MAX_TRIES,

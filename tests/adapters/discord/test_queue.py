@@ -14,7 +14,7 @@ from adapters.discord.views import BUTTON_PREFIX
 from bot.ports import Capabilities
 from clipcrew.app import Services
 from engine import previews
-from engine.queues import InProcessQueue
+from engine.queue_backends import InProcessQueue
 from storage import jobs as job_rows
 from storage.models import JobState, utcnow
 from tests.adapters.discord import payloads as p

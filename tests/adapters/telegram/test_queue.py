@@ -21,7 +21,7 @@ from bot.types import ChatRef
 from clipcrew.app import Services, start_services
 from engine import previews
 from engine.previews import jpeg_preview
-from engine.queues import InProcessQueue
+from engine.queue_backends import InProcessQueue
 from storage import jobs as job_rows
 from storage.models import JobState, utcnow
 from tests.adapters.telegram.conftest import stop_bot, telegram_settings

@@ -15,7 +15,7 @@ from arq.worker import Worker, func
 from redis.asyncio import Redis
 
 from engine.config import RedisConfig
-from engine.queues import (
+from engine.queue_backends import (
     RUN_JOB,
     ArqQueue,
     InProcessQueue,
@@ -244,7 +244,7 @@ def test_serializer_round_trips_and_keeps_an_exception_as_text():
 async def test_inprocess_logs_a_failure_with_the_job_id(caplog: pytest.LogCaptureFixture):
     recorder = Recorder(fail_on={"bad"})
     queue = InProcessQueue(recorder)
-    with caplog.at_level(logging.ERROR, logger="engine.queues"):
+    with caplog.at_level(logging.ERROR, logger="engine.queue_backends"):
         await queue.enqueue("bad")
         await queue.join()
     await queue.close()
@@ -256,7 +256,7 @@ async def test_inprocess_logs_a_failure_with_the_job_id(caplog: pytest.LogCaptur
 async def test_inprocess_timeout_stops_the_job_not_the_worker(caplog: pytest.LogCaptureFixture):
     recorder = Recorder(gate=asyncio.Event())  # never set: the first job hangs
     queue = InProcessQueue(recorder, timeout_s=0.05)
-    with caplog.at_level(logging.ERROR, logger="engine.queues"):
+    with caplog.at_level(logging.ERROR, logger="engine.queue_backends"):
         await queue.enqueue("slow")
         await queue.enqueue("next")
         await asyncio.wait_for(queue.join(), 5)
