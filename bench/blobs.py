@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from storage.blobs import BlobConfig, Blobs, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import BlobConfig, Blobs
 from tests.s3_server import free_port
 
 

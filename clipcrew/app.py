@@ -29,7 +29,8 @@ from engine.channels import make_events
 from engine.events import EventSource
 from engine.queue import JobQueue, LightCalls
 from engine.queue_backends import make_queue
-from storage.blobs import Blobs, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import Blobs
 from storage.db import Database, connect
 from storage.migrate import upgrade
 

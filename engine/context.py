@@ -19,7 +19,8 @@ from engine.lease import LEASE_S, RENEW_S, worker_name
 from engine.moderation.nudity import NudityDetector
 from engine.provenance.manifest import ClipSigner, load_signer
 from engine.request import EncodedClip, ProgressCallback, RenderRequest
-from storage.blobs import Blobs, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import Blobs
 from storage.db import Database, connect
 from storage.ledger import Ledger
 

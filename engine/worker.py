@@ -27,7 +27,7 @@ from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
 from engine.moderation.task import warm_up as moderation_warm_up
 from engine.queue import Payload
 from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
-from storage.blobs import open_blobs
+from storage.blob_stores import open_blobs
 from storage.db import connect
 
 __all__ = [

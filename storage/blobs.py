@@ -4,7 +4,8 @@ A key is the SHA-256 of the content plus a known suffix. Keys are checked agains
 before any path or object name is built, so no key can name a file outside the folder (or an
 object outside the prefix). Both stores answer the same async `Blobs` protocol; everything else
 annotates that and never asks which one it has, except `local_path`, which lets the local web
-chat hand a file to the kernel (sendfile) instead of reading it.
+chat hand a file to the kernel (sendfile) instead of reading it. The local folder's store is
+here, the bucket's in `storage.s3_blobs`, and `storage.blob_stores.open_blobs` picks one.
 """
 
 from __future__ import annotations
@@ -139,13 +140,3 @@ def parse_s3_url(url: str) -> tuple[str, str]:
             f"blob storage URL {url!r} is not of the form s3://bucket or s3://bucket/prefix"
         )
     return bucket, prefix.strip("/")
-
-
-def open_blobs(config: BlobConfig) -> Blobs:
-    """The store `config` names: an S3 bucket when it has a URL, else the local folder."""
-    if config.url is None:
-        return BlobStore(config.folder)
-    # Imported here: the S3 client loads only in processes that are configured to use it.
-    from storage.s3_blobs import S3Blobs
-
-    return S3Blobs.open(config)

@@ -25,7 +25,8 @@ from engine.context import build_context
 from engine.jobs import run_job
 from engine.moderation.task import warm_up
 from engine.worker import light_worker_settings, worker_settings
-from storage.blobs import BlobConfig, BlobStore, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import BlobConfig, BlobStore
 from storage.db import Database
 from storage.s3_blobs import S3Blobs
 from tests.conftest import REDIS_URL, delete_keys

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.blobs import BlobConfig, Blobs, BlobStore, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import BlobConfig, Blobs, BlobStore
 from storage.errors import BadBlobConfig, BadBlobKey, BlobUnavailable, NotFound
 from tests.s3_server import make_bucket
 

@@ -13,7 +13,8 @@ from adapters.local.server import LOCAL_CHAT, create_app, start_local_chat
 from bot.commands import Generate, Help, Unknown
 from bot.replies import ClipReady, Progress
 from bot.types import ChatUser, MessageRef
-from storage.blobs import BlobConfig, BlobStore, open_blobs
+from storage.blob_stores import open_blobs
+from storage.blobs import BlobConfig, BlobStore
 from tests.adapters.local.fakes import RecordingCore, tiny_mp4
 
 Frame = dict[str, Any]
