@@ -193,8 +193,6 @@ def generate(
     rendered = backend.render(request, progress.stage("rendering"))
     frames = rendered.frames
     _check_frames(frames, request, backend.name)
-    # The soundtrack follows the video's length, which is a whole number of frames.
-    duration_s = request.video_duration_s
 
     # 3. Soundtrack: the backend's audio (else synthesized music) under the dialogue
     audio = _score(request, rendered, cues, engine=backend.name, voice=voice, progress=progress)
@@ -202,24 +200,13 @@ def generate(
     # 4. Cameos: the consenting people's faces (the worker checked consent before step 1)
     place_cameos(frames, request, engine=backend.name, swap=swap)
 
-    # 5. Output check: no enrolled face without consent (on the frames, before encoding)
-    if screen is not None:
-        verdict = screen(frames)
-        if verdicts is not None:
-            verdicts.append(verdict)
-        if verdict.blocked:
-            raise Blocked()
-    # ... and no nudity above the chat policy's threshold
-    if nudity is not None:
-        nudity(frames)
+    # 5. Output check: no enrolled face without consent, no nudity over the chat's threshold
+    _check_output(frames, screen=screen, verdicts=verdicts, nudity=nudity)
 
     # 6. Watermark and provenance: the moving label, the metadata, and the fingerprint of
     # exactly what is encoded (the C2PA manifest is signed by the worker once the clip has its
     # number: signing must come after the last remux)
-    apply_watermark(frames, request)
-    metadata = provenance(request, engine=backend.name)
-    fingerprint = fingerprint_frames(frames, request.fps, audio, SAMPLE_RATE).to_bytes()
-    progress.report("watermark", 1, 1)
+    metadata, fingerprint = _mark(frames, audio, request, engine=backend.name, progress=progress)
 
     # 7. Encode
     data = encode_mp4(
@@ -232,13 +219,53 @@ def generate(
         on_progress=progress.stage("encoding"),
         preset=CLIP_PRESET,
     )
+    return _clip(data, request, engine=backend.name, fingerprint=fingerprint)
+
+
+def _check_output(
+    frames: np.ndarray,
+    *,
+    screen: Screen | None,
+    verdicts: list[OutputVerdict] | None,
+    nudity: NudityScreen | None,
+) -> None:
+    """On the frames, before encoding: the face check's verdict goes to `verdicts` and raises
+    Blocked if it blocks the clip; the nudity check raises NudityBlocked (a Blocked)."""
+    if screen is not None:
+        verdict = screen(frames)
+        if verdicts is not None:
+            verdicts.append(verdict)
+        if verdict.blocked:
+            raise Blocked()
+    if nudity is not None:
+        nudity(frames)
+
+
+def _mark(
+    frames: np.ndarray,
+    audio: np.ndarray,
+    request: RenderRequest,
+    *,
+    engine: str,
+    progress: _Progress,
+) -> tuple[dict[str, str], bytes]:
+    """Watermark `frames` in place; the container metadata and the clip's fingerprint."""
+    apply_watermark(frames, request)
+    metadata = provenance(request, engine=engine)
+    fingerprint = fingerprint_frames(frames, request.fps, audio, SAMPLE_RATE).to_bytes()
+    progress.report("watermark", 1, 1)
+    return metadata, fingerprint
+
+
+def _clip(data: bytes, request: RenderRequest, *, engine: str, fingerprint: bytes) -> EncodedClip:
     return EncodedClip(
         data=data,
         width=request.width,
         height=request.height,
         fps=request.fps,
-        duration_s=duration_s,
+        # The soundtrack follows the video's length, which is a whole number of frames.
+        duration_s=request.video_duration_s,
         has_audio=True,
-        engine=backend.name,
+        engine=engine,
         fingerprint=fingerprint,
     )
