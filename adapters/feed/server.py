@@ -9,7 +9,6 @@ chat and until when: a tampered or expired one gets 403, a clip of another chat 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import jinja2
@@ -17,16 +16,15 @@ from aiohttp import web
 
 from adapters.feed.config import FeedConfig
 from adapters.feed.pages import SORT_NAMES, clip_file, clip_view, feed_view, page_of, sort_of
+from adapters.serving import clip_response, listen, security_headers
 from bot.feed_links import BadLink, FeedAccess, FeedLinks
 from storage.blobs import Blobs
 from storage.db import Database
-from storage.errors import BadBlobKey, NotFound
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 STATIC_FILES = frozenset({"feed.css", "feed.js"})
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The pages load nothing from elsewhere. No referrer: the link's token is in every URL here.
 SECURITY_HEADERS = {
@@ -87,7 +85,7 @@ FEED = web.AppKey("feed", FeedServer)
 
 
 def create_app(config: FeedConfig, db: Database, blobs: Blobs, links: FeedLinks) -> web.Application:
-    app = web.Application(middlewares=[_security_headers])
+    app = web.Application(middlewares=[security_headers(SECURITY_HEADERS)])
     app[FEED] = FeedServer(config, db, blobs, links)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/f/{token}", _slash)
@@ -106,36 +104,11 @@ async def start_feed(
     the public address, or the bound one when none is set) and the bound address."""
     links = FeedLinks(secret=config.secret, ttl_s=config.link_ttl_s)
     app = create_app(config, db, blobs, links)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, config.host, config.port).start()
-    except OSError as error:
-        await runner.cleanup()
-        raise OSError(
-            error.errno,
-            f"the feed pages cannot listen on {config.host}:{config.port}: {error.strerror}",
-        ) from error
-    bound = f"http://{_browsable(config.host)}:{runner.addresses[0][1]}"
+    runner, bound = await listen(app, config.host, config.port, name="the feed pages")
     public = (config.public_url or bound).rstrip("/")
     links = FeedLinks(secret=config.secret, public_url=public, ttl_s=config.link_ttl_s)
     log.info("feed pages: listening", extra={"url": bound, "public_url": public})
     return runner, links, bound
-
-
-def _browsable(host: str) -> str:
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
-
-
-@web.middleware
-async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -171,17 +144,10 @@ async def _video(request: web.Request) -> web.StreamResponse:
     key = await clip_file(server.db, access, int(request.match_info["clip_id"]))
     if key is None:
         raise server.missing(request)
-    try:
-        path = server.blobs.local_path(key)
-        if path is None:  # a bucket: read it and hand it on
-            data = await server.blobs.read(key)
-            return web.Response(body=data, content_type="video/mp4", headers=NO_STORE)
-    except (BadBlobKey, NotFound):
-        raise server.missing(request) from None
-    if not path.is_file():
+    clip = await clip_response(request, server.blobs, key, headers=NO_STORE)
+    if clip is None:
         raise server.missing(request)
-    # FileResponse answers Range requests, which is what lets the video seek.
-    return web.FileResponse(path, headers={**NO_STORE, "Content-Type": "video/mp4"})
+    return clip
 
 
 async def _static(request: web.Request) -> web.StreamResponse:

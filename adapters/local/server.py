@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,10 +14,10 @@ from adapters.local.port import LocalPort
 from adapters.local.room import Room
 from adapters.local.session import Context, Session
 from adapters.local.uploads import MAX_SELFIE_BYTES, receive_selfie
+from adapters.serving import clip_response, listen, security_headers
 from bot.ports import CorePort
 from bot.types import ChatRef
 from storage.blobs import Blobs
-from storage.errors import BadBlobKey, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 def create_app(
     core: CorePort,
@@ -62,7 +59,7 @@ def create_app(
     room = Room(LOCAL_CHAT)
     people = People(admin=admin)
     core.attach(LocalPort(room, blobs, people=people, secret=secret))
-    app = web.Application(middlewares=[_security_headers])
+    app = web.Application(middlewares=[security_headers(SECURITY_HEADERS)])
     app[CONTEXT] = Context(
         core=core,
         room=room,
@@ -96,37 +93,10 @@ async def start_local_chat(
     `port` 0 picks a free port, and the URL names the one bound. `admin` is the name whose
     person may use /admin (None: the first person in the room)."""
     app = create_app(core, blobs, command=command, secret=secret, admin=admin)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as error:
-        await runner.cleanup()
-        raise OSError(
-            error.errno, f"the local chat cannot listen on {host}:{port}: {error.strerror}"
-        ) from error
-    bound = runner.addresses[0][1]
-    url = f"http://{_browsable(host)}:{bound}/"
+    runner, bound = await listen(app, host, port, name="the local chat")
+    url = f"{bound}/"
     log.info("local chat: listening", extra={"url": url})
     return runner, url
-
-
-def _browsable(host: str) -> str:
-    """A host a browser can open: a wildcard address is reachable here as loopback."""
-    if host in ("", "0.0.0.0"):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host
-
-
-@web.middleware
-async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    # A WebSocket has sent its headers already by the time it returns.
-    if not response.prepared:
-        response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
@@ -138,33 +108,12 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _clip(request: web.Request) -> web.StreamResponse:
-    blobs, key = request.app[BLOBS], request.match_info["key"]
-    try:
-        path = blobs.local_path(key)
-        if path is None:  # blobs in a bucket: this server reads the clip and hands it on
-            return _clip_bytes(request, await blobs.read(key))
-    except (BadBlobKey, NotFound):
-        raise web.HTTPNotFound(text="no such clip") from None
-    if not path.is_file():
+    clip = await clip_response(
+        request, request.app[BLOBS], request.match_info["key"], headers=IMMUTABLE
+    )
+    if clip is None:
         raise web.HTTPNotFound(text="no such clip")
-    # FileResponse answers Range requests, which is what lets the video seek.
-    return web.FileResponse(path, headers=IMMUTABLE)
-
-
-def _clip_bytes(request: web.Request, data: bytes) -> web.Response:
-    """`data` whole, or the one byte range asked for (as FileResponse does for a file)."""
-    headers = {**IMMUTABLE, "Accept-Ranges": "bytes"}
-    if request.headers.get("Range") is None:
-        return web.Response(body=data, content_type="video/mp4", headers=headers)
-    try:
-        span = range(len(data))[request.http_range]
-    except ValueError:
-        span = range(0)
-    if not span:
-        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{len(data)}"})
-    headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{len(data)}"
-    body = data[span.start : span.stop]
-    return web.Response(status=206, body=body, content_type="video/mp4", headers=headers)
+    return clip
 
 
 def _same_origin(request: web.Request, what: str) -> None:
