@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import Subquery, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -162,28 +162,9 @@ async def chat_clips(
     chat = await chat_row(session, platform, platform_chat_id)
     if chat is None:
         return []
-    reactions = (
-        select(Reaction.clip_id, func.sum(Reaction.count).label("n"))
-        .group_by(col(Reaction.clip_id))
-        .subquery()
-    )
-    child = Clip.__table__.alias("child")  # type: ignore[attr-defined]
-    remixes = (
-        select(child.c.parent_id, func.count().label("n"))
-        .where(child.c.deleted.is_(False), child.c.parent_id.is_not(None))
-        .group_by(child.c.parent_id)
-        .subquery()
-    )
-    shown = (
-        select(Delivery.clip_id, func.max(Delivery.platform_message_id).label("message_id"))
-        .where(
-            Delivery.platform == platform,
-            Delivery.platform_chat_id == platform_chat_id,
-            Delivery.state == DeliveryState.SENT,
-        )
-        .group_by(col(Delivery.clip_id))
-        .subquery()
-    )
+    reactions = _reaction_counts()
+    remixes = _remix_counts()
+    shown = _shown_messages(platform, platform_chat_id)
     # Five columns: past sqlmodel's typed overloads of select(), so SQLAlchemy's own (untyped
     # for sqlmodel's exec()).
     query: Any = (
@@ -206,26 +187,69 @@ async def chat_clips(
         query = query.where(col(Clip.created_at) >= since)
     rows = (await session.exec(query)).all()
     cameos = await _cameos_of(session, [clip.job_id for clip, *_ in rows])
-    return [
-        FeedRow(
-            clip_id=_id(clip.id),
-            prompt=clip.prompt,
-            author=user.handle,
-            author_id=_id(user.id),
-            author_user_id=user.platform_user_id,
-            created_at=clip.created_at,
-            parent_id=clip.parent_id,
-            reactions=int(n_reactions),
-            remixes=int(n_remixes),
-            blob_key=clip.blob_key,
-            width=clip.width,
-            height=clip.height,
-            duration_s=clip.duration_s,
-            message_id=message_id,
-            cameos=cameos.get(clip.job_id, ()),
+    return [_feed_row(*row, cameos=cameos.get(row[0].job_id, ())) for row in rows]
+
+
+def _reaction_counts() -> Subquery:
+    """Per clip: its reactions, all emoji and people together."""
+    return (
+        select(Reaction.clip_id, func.sum(Reaction.count).label("n"))
+        .group_by(col(Reaction.clip_id))
+        .subquery()
+    )
+
+
+def _remix_counts() -> Subquery:
+    """Per clip: how many remixes of it are not deleted."""
+    child = Clip.__table__.alias("child")  # type: ignore[attr-defined]
+    return (
+        select(child.c.parent_id, func.count().label("n"))
+        .where(child.c.deleted.is_(False), child.c.parent_id.is_not(None))
+        .group_by(child.c.parent_id)
+        .subquery()
+    )
+
+
+def _shown_messages(platform: str, platform_chat_id: str) -> Subquery:
+    """Per clip: the message that shows it in this chat."""
+    return (
+        select(Delivery.clip_id, func.max(Delivery.platform_message_id).label("message_id"))
+        .where(
+            Delivery.platform == platform,
+            Delivery.platform_chat_id == platform_chat_id,
+            Delivery.state == DeliveryState.SENT,
         )
-        for clip, user, n_reactions, n_remixes, message_id in rows
-    ]
+        .group_by(col(Delivery.clip_id))
+        .subquery()
+    )
+
+
+def _feed_row(
+    clip: Clip,
+    user: User,
+    n_reactions: int,
+    n_remixes: int,
+    message_id: str | None,
+    *,
+    cameos: tuple[str, ...],
+) -> FeedRow:
+    return FeedRow(
+        clip_id=_id(clip.id),
+        prompt=clip.prompt,
+        author=user.handle,
+        author_id=_id(user.id),
+        author_user_id=user.platform_user_id,
+        created_at=clip.created_at,
+        parent_id=clip.parent_id,
+        reactions=int(n_reactions),
+        remixes=int(n_remixes),
+        blob_key=clip.blob_key,
+        width=clip.width,
+        height=clip.height,
+        duration_s=clip.duration_s,
+        message_id=message_id,
+        cameos=cameos,
+    )
 
 
 async def _cameos_of(session: AsyncSession, job_ids: list[str]) -> dict[str, tuple[str, ...]]:
