@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 
+from bot.deps import random_seed
 from bot.errors import BotError
 from bot.prompt import parse_prompt
 from clipcrew.settings import Settings
@@ -33,7 +33,7 @@ def render_to_file(settings: Settings, args: argparse.Namespace) -> int:
         )
         request = RenderRequest(
             prompt=parsed.text,
-            seed=args.seed if args.seed is not None else secrets.randbelow(2**31 - 1),
+            seed=args.seed if args.seed is not None else random_seed(),
             width=shape.width,
             height=shape.height,
             fps=shape.fps,
