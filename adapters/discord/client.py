@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 
 from adapters.discord.metrics import api_trace
-from adapters.discord.views import SOMETHING_WRONG, Presses, SignedButton, tell_privately
+from adapters.discord.views import Presses, SignedButton, tell_privately
+from bot.errors import SOMETHING_WRONG
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 
 from bot.callbacks import Action, Button, sign
+from bot.errors import SOMETHING_WRONG
 from bot.replies import Note
 
 log = logging.getLogger(__name__)
 
-SOMETHING_WRONG = "Something went wrong handling that. It has been logged."
 BUTTON_PREFIX = "cc:"
 MODAL_PREFIX = "ccm:"
 # Discord's own cap on a text input; the core refuses prompts over its (smaller) limit with a

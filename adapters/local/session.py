@@ -34,6 +34,7 @@ from adapters.local.room import Author, Frame, Listener, Room, RoomMessage
 from bot.admin_commands import AdminCommand
 from bot.callbacks import BadButton, command_for, verify
 from bot.commands import Command
+from bot.errors import SOMETHING_WRONG
 from bot.feed_commands import FeedPage
 from bot.ports import CorePort
 from bot.replies import Note
@@ -243,14 +244,7 @@ class Session:
             # The core answers in the room itself; reaching here is a bug, and the tab should
             # hear about it rather than wait forever.
             log.exception("local chat: the core failed on a command")
-            self.outbox.send(
-                error_frame(
-                    BadFrame(
-                        "internal",
-                        "Something went wrong handling that command. It has been logged.",
-                    )
-                )
-            )
+            self.outbox.send(error_frame(BadFrame("internal", SOMETHING_WRONG)))
             return None
 
     def _welcome(self) -> Frame:

@@ -18,7 +18,7 @@ from adapters.local.port import BOT
 from adapters.local.room import Author, Room, RoomMessage
 from adapters.local.session import Context
 from bot.commands import SelfieUpload, VerifyUpload
-from bot.errors import BotError
+from bot.errors import SOMETHING_WRONG, BotError
 from bot.replies import Refused
 from bot.types import MessageRef
 from engine.api import EnrollmentLimits
@@ -107,7 +107,7 @@ async def receive_selfie(request: web.Request, context: Context) -> web.Response
         return _answer(413, refused.text)
     except Exception:
         log.exception("local chat: the core failed on a selfie upload")
-        return _answer(500, "Something went wrong with that video. It has been logged.")
+        return _answer(500, SOMETHING_WRONG)
     return _answer(200, str(getattr(reply, "text", "")))
 
 
