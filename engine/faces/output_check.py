@@ -28,10 +28,11 @@ logger = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 
-# The issue asks for at most 0.3 s per 5 s clip with dlib on this 2-core CPU. Decoding a 5 s
-# 512x512 clip costs about 80 ms, detecting faces about 35 ms per 512 px frame, and embedding
-# about 95 ms per face whatever the frame's size (bench/output_check.py). One frame meets the
-# goal (about 0.21 s); two come to about 0.34 s but do not hang the verdict on a single frame.
+# The goal: at most 0.3 s per 5 s clip with dlib on a 2-core CPU, so the check never holds up
+# a post. Decoding a 5 s 512x512 clip costs about 80 ms, detecting faces about 35 ms per 512 px
+# frame, and embedding about 95 ms per face whatever the frame's size (bench/output_check.py).
+# One frame meets the goal (about 0.21 s); two come to about 0.34 s but do not hang the verdict
+# on a single frame.
 DEFAULT_SAMPLES = 2
 # Frames with a longer side than this are scaled down to it for detection only (faces are still
 # embedded from the full frame). dlib finds faces from about 80 px, so this drops faces under
