@@ -8,10 +8,7 @@ from typing import Any
 from discord import Attachment, Interaction, Member, Message, User, app_commands
 
 from adapters.discord.actions import Actions
-
-# What the database and every engine's generator take (31 bits).
-MAX_SEED = 2**31 - 2
-
+from bot.commands import MAX_SEED
 
 Built = app_commands.Command[Any, ..., None] | app_commands.ContextMenu
 
