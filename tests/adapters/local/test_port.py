@@ -113,10 +113,20 @@ async def test_a_reply_quotes_the_message_it_answers(room: Room, port: LocalPort
     assert shown.text == "⚠️ The renderer fell over."
 
 
-async def test_editing_or_deleting_a_forgotten_message_is_harmless(port: LocalPort) -> None:
+async def test_editing_or_deleting_a_forgotten_message_is_harmless(
+    room: Room, port: LocalPort
+) -> None:
+    shown = RoomMessage(id=room.new_id(), kind="chat", author=Author("u1", "Ada"), text="hi")
+    room.add(shown)
+    tab = Tab()
+    room.listen(tab)
     gone = MessageRef(LOCAL_CHAT, "old-1")
     await port.edit(gone, Progress(job_id="j", percent=50, stage="x"))
     await port.delete(gone)
+    # No error, no frame to any tab, no message made up in its place, the rest left alone.
+    assert tab.frames == []
+    assert room.get("old-1") is None
+    assert [m["id"] for m in room.history()] == [shown.id]
 
 
 async def test_send_clip_links_the_stored_blob(
