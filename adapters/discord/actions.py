@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 NOT_A_CLIP = "That isn't one of my clips. Use “Remix clip” on a clip I posted."
 NO_VIDEO = "That message has no video to check. Use “Verify” on a message with a video in it."
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
-COMING_SOON = "{what} are coming soon. For now: /{command} <what should happen>."
 # When the core answered a /cameo only by direct message, the private "thinking…" says so.
 ANSWERED_BY_DM = "📬 I answered in a direct message."
 PICK_A_CAMEO = (
@@ -87,11 +86,10 @@ async def user_mentions(prompt: str, client: discord.Client) -> tuple[str, tuple
 
 
 class Actions:
-    def __init__(self, core: CorePort, port: DiscordPort, *, secret: bytes, command: str) -> None:
+    def __init__(self, core: CorePort, port: DiscordPort, *, secret: bytes) -> None:
         self.core = core
         self.port = port
         self.secret = secret
-        self.command = command
 
     # Slash and context-menu commands --------------------------------------------------------
 
@@ -196,10 +194,6 @@ class Actions:
                 args=f"{clip} {change}", author=user_of(interaction), chat=chat, message=request
             )
         )
-
-    async def coming_soon(self, interaction: discord.Interaction, what: str) -> None:
-        text = COMING_SOON.format(what=what, command=self.command)
-        await interaction.response.send_message(text, ephemeral=True)
 
     async def verify(self, interaction: discord.Interaction, video: discord.Attachment) -> None:
         """`/verify video:` and the "Verify" menu: where did this video come from? Answered

@@ -45,7 +45,7 @@ async def start_discord(
     point_at(config.api_base, config.gateway_url)
     client = ClipcrewClient(guild_ids=list(config.guild_ids))
     port = DiscordPort(client, config.secret)
-    actions = Actions(core, port, secret=port.secret, command=config.command)
+    actions = Actions(core, port, secret=port.secret)
     client.presses = actions
     for command in build_commands(actions, command=config.command):
         client.tree.add_command(command)

@@ -49,7 +49,6 @@ from bot.commands import (
     Remix,
     Reroll,
     SelfieUpload,
-    Unknown,
     VerifyUpload,
 )
 from bot.feed_commands import FeedPage, React, ReactionCounts, ShowFeed, ToggleLike
@@ -62,9 +61,6 @@ log = logging.getLogger(__name__)
 # A selfie clip is downloaded only when the core asks (after checking its size); 20 MB over a
 # slow link takes longer than PTB's default 5 s read timeout.
 DOWNLOAD_TIMEOUT_S = 120.0
-
-# Entry points that later issues fill; until then they say so rather than pretend.
-COMING_SOON: dict[str, str] = {}
 
 
 @dataclass
@@ -110,9 +106,6 @@ class Handlers:
         )
         if command is None:
             return  # ordinary chat, or a command for another bot
-        if isinstance(command, Unknown) and command.name in COMING_SOON:
-            await message.reply_text(COMING_SOON[command.name])
-            return
         if isinstance(command, ShowFeed) and self.port is not None:
             # The answer tells a chat where reactions cannot reach the bot how to fix that.
             arrive = await self.port.reactions_arrive(command.chat)
