@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.config import FaceConfig
+from engine.faces import load_analyzer
+from engine.faces.types import Embedding, FaceAnalyzer
 from engine.request import CameoRef, EngineError, RenderRequest
 from storage import cameos as cameo_rows
 from storage.blobs import Blobs
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
     from engine.faces.insightface_backend import InsightFaceAnalyzer
     from engine.faces.swapper import FaceSwapper
-    from engine.faces.types import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,6 @@ class FaceModels:
     async def analyzer(self) -> FaceAnalyzer:
         async with self._lock:
             if self._analyzer is None:
-                from engine.faces import load_analyzer
-
                 self._analyzer = await asyncio.to_thread(load_analyzer, self.backend, self.folder)
             return self._analyzer
 
@@ -193,8 +192,6 @@ async def output_screen(
     Every enrolled cameo is compared; the job's consenting cameos and the author's own face
     are allowed, anyone else enrolled blocks the clip."""
     import numpy as np
-
-    from engine.faces.types import Embedding
 
     async with db.session() as session:
         enrolled = await cameo_rows.all_embeddings(session)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.api import DEFAULT_NUDITY_THRESHOLD
+
 if TYPE_CHECKING:
     # The bot process imports this module too and must not load numpy (tests/test_process.py).
     import numpy as np
@@ -69,8 +71,6 @@ class RenderRequest:
 
     @property
     def nudity_limit(self) -> float:
-        from engine.api import DEFAULT_NUDITY_THRESHOLD
-
         if self.nudity_threshold is None:
             return DEFAULT_NUDITY_THRESHOLD
         return self.nudity_threshold

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.api import EnrollmentLimits
 from engine.cameos import FaceModels
+from engine.faces.types import Embedding, FaceAnalyzer
 from engine.queue import Payload
 from storage import cameos as cameo_rows
 from storage.blobs import Blobs
@@ -22,7 +23,6 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from engine.faces.enrollment import Enrollment
-    from engine.faces.types import FaceAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,6 @@ def _verify(
     import numpy as np
 
     from engine.faces.enrollment import verify_selfie
-    from engine.faces.types import Embedding
 
     enrolled = [
         (str(cameo_id), Embedding(np.asarray(vector), analyzer.name)) for cameo_id, vector in others

@@ -25,6 +25,7 @@ from engine.jobs import run_job
 from engine.lease import run_sweeper
 from engine.light import RUN_LIGHT, LightContext, light_queue_name, run_task
 from engine.moderation.task import warm_up as moderation_warm_up
+from engine.provenance.manifest import load_signer
 from engine.queue import Payload
 from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
 from storage.blob_stores import open_blobs
@@ -168,8 +169,6 @@ def worker_settings(config: WorkerConfig) -> dict[str, Any]:
 
 def light_context(config: WorkerConfig) -> LightContext:
     """A light worker's shared context; the face model loads on the first selfie."""
-    from engine.provenance.manifest import load_signer
-
     return LightContext(
         db=connect(config.database_url),
         blobs=open_blobs(config.blobs),

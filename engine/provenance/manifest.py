@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from engine.provenance.config import ProvenanceConfig
+from engine.provenance.keys import ensure_own_ca, own_ca
 from engine.request import EngineError
 
 if TYPE_CHECKING:
@@ -93,8 +94,6 @@ def load_signer(config: ProvenanceConfig) -> ClipSigner | None:
         chain, key = config.cert_chain, config.key
         anchors = _last_certificate(_read(chain))
     elif config.own_ca_dir is not None:
-        from engine.provenance.keys import ensure_own_ca
-
         own = ensure_own_ca(config.own_ca_dir)
         chain, key, anchors = own.chain, own.key, _read(own.ca)
     else:
@@ -111,8 +110,6 @@ def trust_anchors(config: ProvenanceConfig) -> bytes:
     if config.cert_chain is not None and config.cert_chain.exists():
         anchors += _last_certificate(_read(config.cert_chain))
     if config.own_ca_dir is not None:
-        from engine.provenance.keys import own_ca
-
         ca = own_ca(config.own_ca_dir).ca
         if ca.exists():
             anchors += _read(ca)
