@@ -8,8 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from adapters.feed import start_feed
+from adapters.local.server import start_local_chat
 from bot.deps import Deps
 from bot.feed_links import DEFAULT_PUBLIC_URL, FeedLinks
 from bot.ports import ChatPort
@@ -26,16 +28,19 @@ from clipcrew.config import (
 from clipcrew.metrics import sample_queues, serve_metrics
 from clipcrew.settings import Settings
 from engine.channels import make_events
+from engine.context import WorkerContext, build_context, close_context
 from engine.events import EventSource
+from engine.jobs import run_job
+from engine.lease import run_sweeper
+from engine.light import ArqLight, InProcessLight, LightContext
+from engine.moderation.task import warm_up
 from engine.queue import JobQueue, LightCalls
 from engine.queue_backends import make_queue
+from engine.worker import run_worker_async
 from storage.blob_stores import open_blobs
 from storage.blobs import Blobs
 from storage.db import Database, connect
 from storage.migrate import upgrade
-
-if TYPE_CHECKING:
-    from engine.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +108,7 @@ async def _build_core(
     this process's worker), blobs, light tasks and the feed pages."""
     queue = make_queue(
         redis_config(settings),
-        _runner(context) if context else None,
+        partial(run_job, context) if context else None,
         concurrency=settings.worker_concurrency,
         timeout_s=settings.job_timeout_s,
     )
@@ -114,7 +119,7 @@ async def _build_core(
     if context is not None:
         # Light tasks run here: the prompt check's model loads now (seconds), so the first
         # prompt is answered within a second.
-        await _warm_up_light()
+        await warm_up()
     feed_links, feed_url = await _start_feed(settings, db, blobs, closers)
     deps = Deps(
         db=db,
@@ -163,7 +168,7 @@ def _start_job_runner(
     """With Redis, a worker asked to run here is an arq worker; without, jobs already run on
     the in-process queue, and only leases need sweeping."""
     if run_worker_here and services.settings.redis_url is not None:
-        worker = _arq_worker(services.settings)
+        worker = run_worker_async(worker_config(services.settings))
         services._tasks.append(asyncio.create_task(worker, name="arq-worker"))
     elif context is not None:
         # A job this process was rendering when it stopped is taken up again once its
@@ -177,8 +182,6 @@ async def _start_feed(
 ) -> tuple[FeedLinks, str | None]:
     """The feed pages on their own listener. One that cannot listen (the port is taken) leaves
     the bot running without them, loudly: the chats work, only the links lead nowhere."""
-    from adapters.feed import start_feed
-
     config = feed_config(settings)
     try:
         runner, links, url = await start_feed(config, db, blobs)
@@ -192,37 +195,23 @@ async def _start_feed(
 async def _embedded_worker(
     settings: Settings, db: Database, sink: Any, closers: list[Callable[[], Awaitable[Any]]]
 ) -> WorkerContext:
-    from engine.context import build_context, close_context
-
     context = await build_context(worker_config(settings), events=sink, db=db)
     closers.append(lambda: close_context(context))
     return context
 
 
 async def _sweeper(context: WorkerContext, queue: JobQueue) -> None:
-    from engine.lease import run_sweeper
-
     await run_sweeper(
         context.db, lambda job_id, attempt: queue.enqueue(job_id, attempt=attempt), context.events
     )
-
-
-async def _warm_up_light() -> None:
-    from engine.moderation.task import warm_up
-
-    await warm_up()
 
 
 def _light_calls(settings: Settings, context: WorkerContext | None) -> LightCalls:
     """Light tasks run here when the worker does (sharing its face model: loaded once), else
     on the light workers behind Redis; the bot itself never loads a model."""
     if context is None:
-        from engine.light import ArqLight
-
         assert settings.redis_url is not None
         return ArqLight.from_url(settings.redis_url, prefix=settings.redis_prefix)
-    from engine.light import InProcessLight, LightContext
-
     return InProcessLight(
         LightContext(
             db=context.db,
@@ -234,21 +223,7 @@ def _light_calls(settings: Settings, context: WorkerContext | None) -> LightCall
     )
 
 
-def _runner(context: WorkerContext) -> Callable[[str], Awaitable[None]]:
-    from engine.jobs import run_job
-
-    return partial(run_job, context)
-
-
-async def _arq_worker(settings: Settings) -> None:
-    from engine.worker import run_worker_async
-
-    await run_worker_async(worker_config(settings))
-
-
 async def _start_local_chat(services: Services) -> None:
-    from adapters.local.server import start_local_chat
-
     settings = services.settings
     runner, url = await start_local_chat(
         services.core,
@@ -264,7 +239,8 @@ async def _start_local_chat(services: Services) -> None:
 
 
 async def _start_chat_platforms(services: Services) -> None:
-    """Each platform whose token is set; each adapter attaches its port and returns its stop."""
+    """Each platform whose token is set; each adapter attaches its port and returns its stop.
+    Imported only then: each loads its chat library, which a process without its token skips."""
     settings = services.settings
     if settings.telegram_token is not None:
         from adapters.telegram import start_telegram
