@@ -22,6 +22,7 @@ from bot.errors import BotError
 from bot.ports import CannotDM, ChatPort
 from bot.replies import Choice, Failed, Note, Queued, Refused
 from bot.rows import chat_user, person, policy, row_id
+from bot.tell import tell
 from bot.types import ChatRef, ChatUser, MessageRef
 from storage import cameos as cameo_rows
 from storage import jobs as job_rows
@@ -166,7 +167,7 @@ async def answer(deps: Deps, ports: dict[str, ChatPort], command: AnswerConsent)
     done = Note(_ANSWERED[command.answer].format(who=requester.handle))
     await _close_request(ports, use, job, done.text)
     if command.answer == "deny":
-        await tell_requester(
+        await delivery.tell_requester(
             deps, ports, job.id, Failed(f"{use.owner.handle} said no to being in this clip.")
         )
     else:
@@ -192,34 +193,14 @@ async def _go_ahead_if_all_said_yes(deps: Deps, ports: dict[str, ChatPort], job_
         remix_of=job.parent_clip_id,
         eta_s=standing.eta_s,
     )
-    await _show(ports, route, queued)
+    port = ports.get(route.chat.platform)
+    if port is not None:
+        await tell(port, route.where, queued, quietly=True)
     try:
         await enqueue(deps, job_id)
     except BotError as error:
-        await _show(ports, route, Refused(str(error)))
-
-
-async def tell_requester(
-    deps: Deps, ports: dict[str, ChatPort], job_id: str, reply: Failed | Note
-) -> None:
-    try:
-        route = await delivery.load_route(deps, job_id)
-    except Exception:
-        log.warning("no route to tell the requester", extra={"job_id": job_id})
-        return
-    await _show(ports, route, reply)
-
-
-async def _show(
-    ports: dict[str, ChatPort], route: delivery.Route, reply: Failed | Note | Queued | Refused
-) -> None:
-    port = ports.get(route.chat.platform)
-    if port is None:
-        return
-    try:
-        await delivery.show(port, route, reply)
-    except Exception:
-        log.warning("could not update the requester", extra={"job_id": route.job_id})
+        if port is not None:
+            await tell(port, route.where, Refused(str(error)), quietly=True)
 
 
 async def _close_request(
@@ -253,7 +234,7 @@ async def expire(deps: Deps, ports: dict[str, ChatPort], *, after: timedelta) ->
                 session, [row_id(u.approval) for u in pending], ApprovalState.EXPIRED
             )
         who = ", ".join(use.owner.handle for use in pending) or "The cameo owner"
-        await tell_requester(
+        await delivery.tell_requester(
             deps,
             ports,
             job_id,
@@ -317,7 +298,9 @@ async def reconsider(deps: Deps, ports: dict[str, ChatPort], cameo_id: int) -> i
             moved = await job_rows.transition(session, job.id, JobState.CANCELLED, error="revoked")
         if moved:
             cancelled += 1
-            await tell_requester(deps, ports, job.id, withdrawn_failure(", ".join(withdrawn)))
+            await delivery.tell_requester(
+                deps, ports, job.id, withdrawn_failure(", ".join(withdrawn))
+            )
     return cancelled
 
 

@@ -17,6 +17,7 @@ from bot import approvals
 from bot.commands import CameoCommand, SelfieUpload
 from bot.consent import Audience
 from bot.deletion import remove_clips
+from bot.delivery import tell_requester
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
@@ -389,9 +390,7 @@ async def forget(deps: Deps, ports: dict[str, ChatPort], user: User, cameo: Came
             moved = await job_rows.transition(session, job.id, JobState.CANCELLED, error="forgot")
         if moved:
             cancelled += 1
-            await approvals.tell_requester(
-                deps, ports, job.id, approvals.withdrawn_failure(user.handle)
-            )
+            await tell_requester(deps, ports, job.id, approvals.withdrawn_failure(user.handle))
     removed = await remove_clips(deps, clip_ids + remixes, ports)
     crops = list(cameo.crop_keys)
     async with deps.db.transaction() as session:

@@ -16,11 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import metrics
 from bot.admin_commands import CancelJob
-from bot.delivery import load_route, show
+from bot.delivery import load_route
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Failed, Note, Refused
 from bot.rows import row_id
+from bot.tell import tell
 from storage import guardrails
 from storage import jobs as job_rows
 from storage.models import Chat, Job, JobState, User, utcnow
@@ -72,7 +73,7 @@ async def cancel_job(deps: Deps, ports: dict[str, ChatPort], command: CancelJob)
             if requester
             else "An admin of this chat cancelled this clip."
         )
-        await show(port, route, Failed(said, job.id))
+        await tell(port, route.where, Failed(said, job.id))
     return DONE
 
 

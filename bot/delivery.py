@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.ports import ChatPort, Notice, UploadTooLarge
 from bot.replies import ClipReady, Failed, Note, Progress
 from bot.rows import chat_ref
+from bot.tell import Where, tell
 from bot.types import ChatRef, MessageRef
 from engine.api import GENERIC_FAILURE
 from engine.events import JobEvent
@@ -73,6 +74,10 @@ class Route:
     request: MessageRef | None = None
     status: MessageRef | None = None
 
+    @property
+    def where(self) -> Where:
+        return Where(self.chat, self.request, self.status)
+
 
 async def load_route(deps: Deps, job_id: str) -> Route:
     async with deps.db.session() as session:
@@ -116,18 +121,25 @@ async def show_progress(
     return None
 
 
-async def show(port: ChatPort, route: Route, reply: Notice) -> None:
-    """Tell whoever asked: on their status message where the platform edits, else as a new
-    reply to their command."""
-    status = route.status
-    if status is not None and port.capabilities.edits:
-        await port.edit(status, reply)
-    else:
-        await port.post(route.chat, reply, reply_to=route.request)
+async def tell_requester(
+    deps: Deps, ports: dict[str, ChatPort], job_id: str, reply: Notice
+) -> None:
+    """Tell the person who asked for a job, where their command was answered; a courtesy that
+    is logged, not raised, when it cannot be shown."""
+    try:
+        route = await load_route(deps, job_id)
+    except Exception:
+        log.warning("no route to tell the requester", extra={"job_id": job_id})
+        return
+    port = ports.get(route.chat.platform)
+    if port is not None:
+        await tell(port, route.where, reply, quietly=True)
 
 
 async def show_failure(port: ChatPort, route: Route, event: JobEvent) -> None:
-    await show(port, route, Failed(reason=event.error or GENERIC_FAILURE, job_id=event.job_id))
+    await tell(
+        port, route.where, Failed(reason=event.error or GENERIC_FAILURE, job_id=event.job_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,7 @@ async def _send(
             else:
                 await deliveries.release(session, target)
         if isinstance(error, CannotFit):
-            await show(port, route, Failed(reason=str(error), job_id=route.job_id))
+            await tell(port, route.where, Failed(reason=str(error), job_id=route.job_id))
             return False
         raise
     await books.sent((target, message.message_id))
@@ -233,7 +245,7 @@ async def _earlier_upload(
     async with deps.db.transaction() as session:
         await deliveries.mark_unsure(session, target)
     log.warning("earlier upload unknown; not posting again", extra={"job_id": route.job_id})
-    await show(port, route, Note(unsure_note(target.clip_id)))
+    await tell(port, route.where, Note(unsure_note(target.clip_id)))
     return True
 
 
@@ -273,7 +285,7 @@ async def answer_repost(deps: Deps, books: Bookkeeping, port: ChatPort, command:
             return Note(f"🔁 Clip #{command.clip_id} is posted again.")
         else:
             note = Note(f"Clip #{command.clip_id} is already posted here.")
-    await port.post(command.chat, note, reply_to=command.message)
+    await tell(port, Where(command.chat, command.message), note)
     return note
 
 

@@ -16,6 +16,7 @@ from bot.feed_commands import (
 )
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
+from bot.tell import Where, tell
 
 
 async def answer(
@@ -25,7 +26,7 @@ async def answer(
     show to the one who pressed or reacted: a page in place of the pressed one, a ❤️ count."""
     if isinstance(command, ShowFeed):
         note = await _show(deps, port, command)
-        await port.post(command.chat, note, reply_to=command.message)
+        await tell(port, Where(command.chat, command.message), note)
         return note
     if isinstance(command, FeedPage):
         return await feed.turn(deps, port, command)
@@ -41,7 +42,7 @@ async def remix(deps: Deps, port: ChatPort, command: RemixByNumber) -> Remix | R
     """`/remix N <change>` as the Remix it stands for; a refusal is posted in the chat."""
     found = await reactions.remix_by_number(deps, command)
     if isinstance(found, Refused):
-        await port.post(command.chat, found, reply_to=command.message)
+        await tell(port, Where(command.chat, command.message), found)
     return found
 
 

@@ -35,12 +35,13 @@ from bot.feed_answers import answer as answer_feed
 from bot.feed_answers import remix as remix_by_number
 from bot.feed_commands import FeedPage, React, ReactionCounts, RemixByNumber, ShowFeed, ToggleLike
 from bot.generate import JobRequest, Recorded, record_jobs, remember_statuses
-from bot.ports import CannotDM, ChatPort, Notice
+from bot.ports import CameoSuggestion, CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
 from bot.queue_commands import ShowQueue
 from bot.remix import parent_by_id, parent_from_reply
 from bot.replies import Failed, Note, Queued, Refused, Reply, Usage
 from bot.retries import PostRetries
+from bot.tell import Where, after_checking, tell
 from bot.types import ChatRef, MessageRef
 from bot.verify import answer_verify
 from engine.events import Delivered, EventSource, JobEvent
@@ -77,14 +78,6 @@ class Awaiting:
 
     note: Note
     job_id: str
-
-
-@dataclass(frozen=True)
-class CameoSuggestion:
-    """A cameo to offer while someone types a mention (Discord's autocomplete)."""
-
-    label: str
-    user_id: str
 
 
 class Core:
@@ -142,7 +135,7 @@ class Core:
             return await self._queue(port, command, reply)
         if isinstance(reply, Awaiting):
             return await self._await_consent(port, command, reply)
-        await port.post(command.chat, reply, reply_to=command.message)
+        await tell(port, Where(command.chat, command.message), reply)
         return reply
 
     async def _answer_aside(self, port: ChatPort, command: Command) -> Reply | None:
@@ -151,7 +144,7 @@ class Core:
             return await self._pressed(command)
         if isinstance(command, ShowQueue):
             waiting = await queue_view.chat_queue(self.deps, command.chat, self.deps.config.command)
-            await port.post(command.chat, waiting, reply_to=command.message)
+            await tell(port, Where(command.chat, command.message), waiting)
             return waiting
         if isinstance(command, CameoCommand):
             return await self._privately(port, command, await self._cameo(command))
@@ -252,7 +245,7 @@ class Core:
         reply = await admin.run(self.deps, self._ports, command)
         # A non-admin is told where they typed it: there is nothing private to say.
         if command.answered_privately or not command.is_admin:
-            await port.post(command.chat, reply, reply_to=command.message)
+            await tell(port, Where(command.chat, command.message), reply)
             return reply
         return await self._privately(port, command, reply)
 
@@ -292,7 +285,7 @@ class Core:
             await enqueue(self.deps, queued.job_id)
         except BotError as error:
             refused = Refused(str(error))
-            await self._say(port, command.chat, refused, command.message)
+            await tell(port, Where(command.chat, command.message), refused, quietly=True)
             return refused
         return queued
 
@@ -304,17 +297,10 @@ class Core:
             await approvals.ask_owners(self.deps, port, waiting.job_id, command.chat)
         except CannotDM as error:
             refused = Refused(f"{error} Nothing was queued.")
-            await self._show(port, status, command, refused)
+            where = Where(command.chat, command.message, status)
+            await tell(port, where, refused, quietly=True)
             return refused
         return waiting.note
-
-    async def _show(
-        self, port: ChatPort, status: MessageRef, command: Command, reply: Notice
-    ) -> None:
-        if port.capabilities.edits:
-            await port.edit(status, reply)
-        else:
-            await self._say(port, command.chat, reply, command.message)
 
     # Cameos ---------------------------------------------------------------------------------
 
@@ -334,27 +320,21 @@ class Core:
             )
         except CannotDM as error:
             refused = Refused(str(error))
-            await self._say(port, command.chat, refused, command.message)
+            await tell(port, Where(command.chat, command.message), refused, quietly=True)
             return refused
         if sent.chat.chat_id != command.chat.chat_id:
-            await self._say(
-                port, command.chat, Note("📬 I sent you a direct message."), command.message
-            )
+            sent_note = Note("📬 I sent you a direct message.")
+            await tell(port, Where(command.chat, command.message), sent_note, quietly=True)
         return reply
 
     async def _selfie(self, port: ChatPort, command: SelfieUpload) -> Reply:
-        checking = Note("🔍 Checking your selfie clip… this takes a few seconds.")
-        status = await port.post(command.chat, checking, reply_to=command.message)
-        try:
-            reply = await cameos.enroll(self.deps, command)
-        except Exception:
-            log.exception("enrollment crashed")
-            reply = Refused("Something went wrong while checking your clip. Please try again.")
-        if port.capabilities.edits:
-            await port.edit(status, reply)
-        else:
-            await port.post(command.chat, reply, reply_to=command.message)
-        return reply
+        return await after_checking(
+            port,
+            Where(command.chat, command.message),
+            Note("🔍 Checking your selfie clip… this takes a few seconds."),
+            partial(cameos.enroll, self.deps, command),
+            failure="Something went wrong while checking your clip. Please try again.",
+        )
 
     async def suggest_cameos(
         self, *, platform: str, typed: str, limit: int = 25
@@ -412,14 +392,6 @@ class Core:
             except Exception:
                 log.exception("expiring cameo requests failed")
             await asyncio.sleep(every_s)
-
-    async def _say(
-        self, port: ChatPort, chat: ChatRef, reply: Notice, reply_to: MessageRef | None
-    ) -> None:
-        try:
-            await port.post(chat, reply, reply_to=reply_to)
-        except Exception:
-            log.exception("could not post reply", extra={"platform": chat.platform})
 
     # Events ---------------------------------------------------------------------------------
 
@@ -485,7 +457,7 @@ class Core:
         """Consent went away between the render and the post: the clip is deleted unseen."""
         if event.clip_id is not None:
             await remove_clips(self.deps, [event.clip_id], self._ports)
-        await delivery.show(port, route, approvals.withdrawn_failure(withdrawn, event.job_id))
+        await tell(port, route.where, approvals.withdrawn_failure(withdrawn, event.job_id))
 
     def _keep_route(self, route: delivery.Route) -> None:
         self._routes[route.job_id] = route
@@ -583,4 +555,4 @@ class Core:
         failure = Failed(
             reason=delivery.NOT_POSTED.format(route.chat.platform), job_id=event.job_id
         )
-        await delivery.show(self.port(route.chat.platform), route, failure)
+        await tell(self.port(route.chat.platform), route.where, failure)

@@ -9,11 +9,13 @@ which says whether and how the video matched. The upload is deleted afterwards, 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot.commands import VerifyUpload
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Refused, Reply
+from bot.tell import Where, after_checking
 from engine.queue import VERIFY_VIDEO, LightTaskError
 from storage.blobs import content_key
 
@@ -62,15 +64,10 @@ async def verify_upload(deps: Deps, command: VerifyUpload) -> Note | Refused:
 async def answer_verify(deps: Deps, port: ChatPort, command: VerifyUpload) -> Reply:
     """Say it is being checked, then replace that with the answer (or post it, where the
     platform cannot edit)."""
-    checking = Note("🔍 Checking where that video came from…")
-    status = await port.post(command.chat, checking, reply_to=command.message)
-    try:
-        reply: Note | Refused = await verify_upload(deps, command)
-    except Exception:
-        log.exception("verify crashed")
-        reply = Refused("Something went wrong while checking that video. Please try again.")
-    if port.capabilities.edits:
-        await port.edit(status, reply)
-    else:
-        await port.post(command.chat, reply, reply_to=command.message)
-    return reply
+    return await after_checking(
+        port,
+        Where(command.chat, command.message),
+        Note("🔍 Checking where that video came from…"),
+        partial(verify_upload, deps, command),
+        failure="Something went wrong while checking that video. Please try again.",
+    )
