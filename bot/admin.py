@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import policy
 from bot.admin_commands import AdminCommand
-from bot.callbacks import Button
+from bot.callbacks import cancel_button
 from bot.deletion import remove_clips
 from bot.deps import Deps
 from bot.moderation import person_and_chat
@@ -219,17 +219,3 @@ def _mentioned(command: AdminCommand, name: str) -> ChatUser | None:
     if command.mentions and not name:
         return command.mentions[0]
     return None
-
-
-def cancel_button(job_id: str) -> Button | None:
-    """The Cancel button of a job; its id is the job id read as a hex number (None for a job
-    id that is not hex, which the core never makes)."""
-    try:
-        return Button(action="cancel", target_id=int(job_id, 16))
-    except ValueError:
-        return None
-
-
-def job_id_of(button: Button) -> str:
-    """The job a Cancel button names (bot.cancel does the cancelling, for admins too)."""
-    return f"{button.target_id:032x}"

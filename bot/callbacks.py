@@ -120,6 +120,15 @@ def command_for(
     return None
 
 
+def cancel_button(job_id: str) -> Button | None:
+    """The Cancel button of a job; its id is the job id read as a hex number (None for a job
+    id that is not hex, which the core never makes)."""
+    try:
+        return Button(action="cancel", target_id=int(job_id, 16))
+    except ValueError:
+        return None
+
+
 def job_id_of(button: Button) -> str:
     """The job a Cancel button names (bot.cancel does the cancelling, for admins too)."""
     return f"{button.target_id:032x}"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.admin import cancel_button, job_id_of
 from bot.admin_commands import AdminCommand, CancelJob
 from bot.budgets import until_reset
+from bot.callbacks import cancel_button, job_id_of
 from bot.commands import Generate
 from bot.deps import BotConfig, Deps
 from bot.policy import ADULT_NEEDS_MARK, ADULT_WARNING, ChatRules, refusal_text, rules_of
