@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlmodel import col, select
-
 from bot.commands import DeleteClip
 from bot.consent import Person
 from bot.deps import Deps
@@ -15,7 +13,7 @@ from bot.replies import Deleted, Refused
 from bot.rows import person
 from bot.types import ChatRef, MessageRef
 from storage import cameos as cameo_rows
-from storage import deliveries, prints
+from storage import clips, deliveries, prints
 from storage.models import Clip, User
 
 log = logging.getLogger(__name__)
@@ -60,17 +58,10 @@ async def remove_clips(deps: Deps, clip_ids: list[int], ports: dict[str, ChatPor
             # Its fingerprint stays, as a tombstone: a copy still traces to "since deleted".
             await prints.bury(session, [clip_id])
             messages = await deliveries.messages_of(session, clip_id)
-            shared = (
-                await session.exec(
-                    select(Clip.id).where(
-                        Clip.blob_key == clip.blob_key,
-                        Clip.id != clip.id,
-                        col(Clip.deleted).is_(False),
-                    )
-                )
-            ).first()
+            # Files are keyed by their content, so another clip may hold the very same one.
+            shared = await clips.blob_in_use(session, clip.blob_key)
         removed += 1
-        if shared is None:
+        if not shared:
             await deps.blobs.delete(clip.blob_key)
         await _take_down(messages, ports)
     return removed

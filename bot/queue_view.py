@@ -10,14 +10,14 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Note, Queued, about, ordinal
+from bot.rows import chat_ref
 from bot.types import ChatRef, MessageRef
 from engine.events import Delivered, JobEvent
 from storage import estimates, fair_claims
+from storage import jobs as job_rows
 from storage.fairness import Waiting
 from storage.models import Chat, Job, JobState, User, utcnow
 
@@ -158,9 +158,8 @@ class WaitingMessages:
         interval = max(MIN_QUEUE_EDIT_S, port.capabilities.min_edit_interval_s)
         if shown is not None and (shown[0] == reply.text or now - shown[1] < interval):
             return False
-        ref = ChatRef(platform=chat.platform, chat_id=chat.platform_chat_id, title=chat.title)
         try:
-            await port.edit(MessageRef(ref, job.status_message_id), reply)
+            await port.edit(MessageRef(chat_ref(chat), job.status_message_id), reply)
         except Exception:
             log.warning("could not update a waiting message", extra={"job_id": job.id})
             return False
@@ -172,12 +171,7 @@ async def _statuses(deps: Deps, job_ids: list[str]) -> list[tuple[Job, Chat]]:
     if not job_ids:
         return []
     async with deps.db.session() as session:
-        query = (
-            select(Job, Chat)
-            .join(Chat, col(Chat.id) == col(Job.chat_id))
-            .where(col(Job.id).in_(job_ids), Job.state == JobState.QUEUED)
-        )
-        return list((await session.exec(query)).all())
+        return await job_rows.queued_with_chats(session, job_ids)
 
 
 async def preview_of(deps: Deps, event: JobEvent) -> bytes | None:
@@ -214,17 +208,7 @@ async def chat_queue(deps: Deps, chat: ChatRef, command: str) -> Note:
     view = await snapshot(deps)
     now = utcnow()
     async with deps.db.session() as session:
-        query = (
-            select(Job, User)
-            .join(Chat, col(Chat.id) == col(Job.chat_id))
-            .join(User, col(User.id) == col(Job.author_id))
-            .where(
-                Chat.platform == chat.platform,
-                Chat.platform_chat_id == chat.chat_id,
-                col(Job.state).in_([JobState.RUNNING, JobState.QUEUED]),
-            )
-        )
-        rows = list((await session.exec(query)).all())
+        rows = await job_rows.in_flight_in_chat(session, chat.platform, chat.chat_id)
     if not rows:
         return Note(
             f"Nothing is waiting in this chat. Start a clip with /{command} <what happens>."

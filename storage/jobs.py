@@ -320,3 +320,30 @@ async def store_clips(
         await session.exec(insert(CLIPS), params=rows)
     stored = await clips_for_jobs(session, list(done))
     return [stored.get(job_id) for job_id in job_ids]
+
+
+async def queued_with_chats(session: AsyncSession, job_ids: list[str]) -> list[tuple[Job, Chat]]:
+    """Those of these jobs still queued, each with its chat."""
+    query = (
+        select(Job, Chat)
+        .join(Chat, col(Chat.id) == col(Job.chat_id))
+        .where(col(Job.id).in_(job_ids), Job.state == JobState.QUEUED)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def in_flight_in_chat(
+    session: AsyncSession, platform: str, platform_chat_id: str
+) -> list[tuple[Job, User]]:
+    """A chat's jobs rendering or queued, each with its author."""
+    query = (
+        select(Job, User)
+        .join(Chat, col(Chat.id) == col(Job.chat_id))
+        .join(User, col(User.id) == col(Job.author_id))
+        .where(
+            Chat.platform == platform,
+            Chat.platform_chat_id == platform_chat_id,
+            col(Job.state).in_([JobState.RUNNING, JobState.QUEUED]),
+        )
+    )
+    return list((await session.exec(query)).all())
