@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot import approvals
+from bot import consent_checks
 from bot.commands import CameoCommand, SelfieUpload
 from bot.consent import Audience
 from bot.deletion import remove_clips
@@ -263,7 +263,7 @@ async def _set_audience(
         cameo.updated_at = utcnow()
         session.add(cameo)
     assert cameo.id is not None
-    cancelled = await approvals.reconsider(deps, ports, cameo.id)
+    cancelled = await consent_checks.reconsider(deps, ports, cameo.id)
     return Note(f"👍 Your cameo is now for {_AUDIENCE_WORDS[audience]}.{_cancelled(cancelled)}")
 
 
@@ -282,7 +282,7 @@ async def _set_chats(
         cameo.updated_at = utcnow()
         session.add(cameo)
     assert cameo.id is not None
-    cancelled = await approvals.reconsider(deps, ports, cameo.id)
+    cancelled = await consent_checks.reconsider(deps, ports, cameo.id)
     return Note(text + _cancelled(cancelled))
 
 
@@ -364,7 +364,7 @@ async def _revoke(
             await cameo_rows.revoke(session, cameo.id, user.id)
     if not match:
         return Refused(f"@{handle} isn't on your always-allowed list.")
-    cancelled = await approvals.reconsider(deps, ports, cameo.id)
+    cancelled = await consent_checks.reconsider(deps, ports, cameo.id)
     return Note(
         f"👍 {match[0].handle} will be asked again before using your cameo.{_cancelled(cancelled)}"
     )
@@ -390,7 +390,7 @@ async def forget(deps: Deps, ports: dict[str, ChatPort], user: User, cameo: Came
             moved = await job_rows.transition(session, job.id, JobState.CANCELLED, error="forgot")
         if moved:
             cancelled += 1
-            await tell_requester(deps, ports, job.id, approvals.withdrawn_failure(user.handle))
+            await tell_requester(deps, ports, job.id, consent_checks.withdrawn_failure(user.handle))
     removed = await remove_clips(deps, clip_ids + remixes, ports)
     crops = list(cameo.crop_keys)
     async with deps.db.transaction() as session:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
-from bot import admin, approvals, cameos, delivery, metrics, moderation, queue_view
+from bot import admin, approvals, cameos, consent_checks, delivery, metrics, moderation, queue_view
 from bot.admin_commands import AdminCommand, CancelJob
 from bot.cancel import cancel_job
 from bot.commands import (
@@ -259,7 +259,7 @@ class Core:
     ) -> CameoPlan:
         """Which cameos the clip uses, and whose consent it waits for (a remix or a reroll
         carries the parent's cameos, checked again for the person asking now)."""
-        return await approvals.plan_cameos(
+        return await consent_checks.plan_cameos(
             self.deps,
             author=command.author,
             chat=command.chat,
@@ -410,7 +410,7 @@ class Core:
             return
         if event.kind == "done":
             # Consent is checked once more right before the clip is shown.
-            check = await approvals.recheck(self.deps, event.job_id)
+            check = await consent_checks.recheck(self.deps, event.job_id)
             if check.withdrawn:
                 await self._withhold(port, route, event, ", ".join(check.withdrawn))
                 metrics.JOBS.labels(outcome="withheld").inc()
@@ -457,7 +457,7 @@ class Core:
         """Consent went away between the render and the post: the clip is deleted unseen."""
         if event.clip_id is not None:
             await remove_clips(self.deps, [event.clip_id], self._ports)
-        await tell(port, route.where, approvals.withdrawn_failure(withdrawn, event.job_id))
+        await tell(port, route.where, consent_checks.withdrawn_failure(withdrawn, event.job_id))
 
     def _keep_route(self, route: delivery.Route) -> None:
         self._routes[route.job_id] = route
