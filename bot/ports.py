@@ -49,6 +49,10 @@ class PlatformBusy(Exception):
         self.retry_after_s = retry_after_s
 
 
+class NoPort(LookupError):
+    """A reply for a platform whose adapter is not running in this process."""
+
+
 class CannotDM(Exception):
     """The platform will not let the bot message this person privately (they never started a
     chat with the bot, or they block messages from it). `str()` is for the chat."""

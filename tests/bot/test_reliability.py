@@ -51,7 +51,7 @@ async def test_a_failing_post_is_retried_alone_and_others_go_on(
     sqlite_db: Database, blobs: BlobStore
 ) -> None:
     bot = make_bot(sqlite_db, blobs)
-    bot.core._retries.delays = (0.2, 0.2, 0.2)
+    bot.core.events.retries.delays = (0.2, 0.2, 0.2)
     stuck_job, _ = await done(bot, "a stuck frog", who=1)
     free_job, free_clip = await done(bot, "a free frog", who=2)
     bot.port.fail_clip_uploads = 2  # the first post and its first retry fail
@@ -74,7 +74,7 @@ async def test_a_post_refused_for_good_tells_the_person(
     sqlite_db: Database, blobs: BlobStore
 ) -> None:
     bot = make_bot(sqlite_db, blobs)
-    bot.core._retries.delays = (0.01, 0.01)
+    bot.core.events.retries.delays = (0.01, 0.01)
     job_id, _ = await done(bot, "a doomed frog", who=1)
     bot.port.fail_clip_uploads = 10
     events = InProcessEvents()
@@ -170,7 +170,7 @@ async def test_a_clip_whose_done_event_was_lost_is_posted_once(
             .where(Job.id == job_id)  # type: ignore[arg-type]
             .values(finished_at=utcnow() - timedelta(minutes=2))
         )
-    await bot.core._post_unposted()
-    await bot.core._post_unposted()
+    await bot.core.events.post_unposted()
+    await bot.core.events.post_unposted()
     [posted] = bot.port.of("clip")
     assert posted.reply.clip_id == clip_id  # the one just finished still has its event coming
