@@ -15,7 +15,7 @@ from bot.deps import Deps
 from bot.enqueue import enqueue
 from bot.errors import BotError
 from bot.ports import CannotDM, ChatPort
-from bot.replies import Choice, Failed, Note, Queued, Refused
+from bot.replies import Choice, Failed, Note, Queued, Refused, refusal
 from bot.rows import chat_user, person, row_id
 from bot.tell import tell
 from bot.types import ChatRef, MessageRef
@@ -146,7 +146,7 @@ async def _go_ahead_if_all_said_yes(deps: Deps, ports: dict[str, ChatPort], job_
         await enqueue(deps, job_id)
     except BotError as error:
         if port is not None:
-            await tell(port, route.where, Refused(str(error)), quietly=True)
+            await tell(port, route.where, refusal(error), quietly=True)
 
 
 async def _close_request(

@@ -4,8 +4,10 @@ can show as is; adapters with richer widgets (progress bars, buttons) render the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import overload
 
 from bot.callbacks import Button
+from bot.errors import EmptyPrompt
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,23 @@ class Refused:
     @property
     def text(self) -> str:
         return f"🙅 {self.reason}"
+
+
+@overload
+def refusal(error: Exception, *, then: str = "") -> Refused: ...
+
+
+@overload
+def refusal(error: Exception, *, command: str, then: str = "") -> Refused | Usage: ...
+
+
+def refusal(error: Exception, *, command: str | None = None, then: str = "") -> Refused | Usage:
+    """The one way an error becomes a reply. Errors the core raises on purpose (`BotError`, a
+    DM the platform refuses, a light task's answer) carry the sentence the person reads; an
+    empty prompt is answered with the usage of `command`. `then` adds what happened next."""
+    if isinstance(error, EmptyPrompt) and command is not None:
+        return Usage(command, note=str(error))
+    return Refused(f"{error} {then}" if then else str(error))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from bot.consent import CameoPlan
 from bot.deletion import delete_clip
 from bot.deps import Deps
 from bot.enqueue import enqueue
-from bot.errors import BotError, EmptyPrompt
+from bot.errors import BotError
 from bot.events import Events
 from bot.feed_answers import answer as answer_feed
 from bot.feed_answers import remix as remix_by_number
@@ -48,7 +48,7 @@ from bot.ports import CameoSuggestion, CannotDM, ChatPort, Notice
 from bot.prompt import ParsedPrompt, parse_prompt
 from bot.queue_commands import ShowQueue
 from bot.remix import parent_by_id, parent_from_reply
-from bot.replies import Note, Queued, Refused, Reply, Usage
+from bot.replies import Note, Queued, Refused, Reply, Usage, refusal
 from bot.tell import Where, after_checking, tell
 from bot.types import ChatRef, MessageRef
 from bot.verify import answer_verify
@@ -178,10 +178,8 @@ class Core:
             # Moderation, bans and budgets (bot.moderation, bot.budgets) before anything is kept.
             request = await self._screened(command, await self._request(command))
             recorded = await self._record(request)
-        except EmptyPrompt as error:
-            return Usage(self.deps.config.command, note=str(error))
         except BotError as error:
-            return Refused(str(error))
+            return refusal(error, command=self.deps.config.command)
         if recorded.waiting_for:
             note = approvals.waiting_note(
                 recorded.waiting_for, self.deps.config.consent_expiry_minutes
@@ -280,7 +278,7 @@ class Core:
             )
             await enqueue(self.deps, queued.job_id)
         except BotError as error:
-            refused = Refused(str(error))
+            refused = refusal(error)
             await tell(port, Where(command.chat, command.message), refused, quietly=True)
             return refused
         return queued
@@ -292,7 +290,7 @@ class Core:
         try:
             await approvals.ask_owners(self.deps, port, waiting.job_id, command.chat)
         except CannotDM as error:
-            refused = Refused(f"{error} Nothing was queued.")
+            refused = refusal(error, then="Nothing was queued.")
             where = Where(command.chat, command.message, status)
             await tell(port, where, refused, quietly=True)
             return refused
@@ -315,7 +313,7 @@ class Core:
                 command.author, reply if isinstance(reply, Note) else Note(reply.text)
             )
         except CannotDM as error:
-            refused = Refused(str(error))
+            refused = refusal(error)
             await tell(port, Where(command.chat, command.message), refused, quietly=True)
             return refused
         if sent.chat.chat_id != command.chat.chat_id:

@@ -14,7 +14,7 @@ from functools import partial
 from bot.commands import VerifyUpload
 from bot.deps import Deps
 from bot.ports import ChatPort
-from bot.replies import Note, Refused, Reply
+from bot.replies import Note, Refused, Reply, refusal
 from bot.tell import Where, after_checking
 from engine.queue import VERIFY_VIDEO, LightTaskError
 from storage.blobs import content_key
@@ -52,7 +52,7 @@ async def verify_upload(deps: Deps, command: VerifyUpload) -> Note | Refused:
     try:
         answer = await deps.light.call(VERIFY_VIDEO, {"video_key": key}, timeout_s=VERIFY_TIMEOUT_S)
     except LightTaskError as error:
-        return Refused(str(error))
+        return refusal(error)
     finally:
         if not kept_already:
             await deps.blobs.delete(key)

@@ -19,7 +19,7 @@ from adapters.local.room import Author, Room, RoomMessage
 from adapters.local.session import Context
 from bot.commands import SelfieUpload, VerifyUpload
 from bot.errors import SOMETHING_WRONG, BotError
-from bot.replies import Refused
+from bot.replies import Refused, refusal
 from bot.types import MessageRef
 from engine.api import EnrollmentLimits
 
@@ -102,7 +102,7 @@ async def receive_selfie(request: web.Request, context: Context) -> web.Response
         reply = await context.core.handle(upload)
     except SelfieTooLarge as error:
         # Read although over the limit (a core that does not check first): cut off, not kept.
-        refused = Refused(str(error))
+        refused = refusal(error)
         panel.add(_refusal(panel, refused, reply_to=shown.id))
         return _answer(413, refused.text)
     except Exception:
