@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from functools import partial
 
 from bot import (
@@ -57,19 +56,6 @@ from storage.batching import Batcher
 from storage.models import Clip
 
 log = logging.getLogger(__name__)
-
-# How often a failed clip post is tried again before the event is given up (seconds between).
-CHANNEL_RETRY_S = 1.0
-# How often queued jobs are handed to the queue again (after Redis was unreachable).
-REQUEUE_S = 10.0
-REQUEUE_AGE = timedelta(seconds=15)
-# A clip finished this long ago without a post had its done event lost; older ones than the
-# window are left alone (a bot started on an old database does not flood the chats).
-UNPOSTED_GRACE = timedelta(seconds=30)
-UNPOSTED_WINDOW = timedelta(hours=1)
-MAX_KEPT_ROUTES = 10_000
-# How often unanswered cameo requests are looked for; expiry is minutes, so a minute is close.
-EXPIRY_SWEEP_S = 60.0
 
 
 @dataclass(frozen=True)
