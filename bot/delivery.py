@@ -16,7 +16,7 @@ from bot.types import ChatRef, MessageRef
 from engine.api import GENERIC_FAILURE
 from engine.events import JobEvent
 from engine.queue import FIT_CLIP, LightTaskError
-from storage import deliveries
+from storage import clips, deliveries
 from storage import jobs as job_rows
 from storage.batching import Batcher
 from storage.models import Clip
@@ -276,7 +276,7 @@ async def answer_repost(deps: Deps, books: Bookkeeping, port: ChatPort, command:
         note = Note("Say which clip: /repost <number>.")
     else:
         async with deps.db.session() as session:
-            found = await job_rows.clip_in_chat(
+            found = await clips.clip_in_chat(
                 session, command.clip_id, command.chat.platform, command.chat.chat_id
             )
         if found is None:

@@ -15,7 +15,7 @@ from bot.feed_commands import React, ReactionCounts, RemixByNumber, ToggleLike
 from bot.replies import Note, Refused
 from bot.rows import row_id
 from bot.types import ChatUser, MessageRef
-from storage import deliveries
+from storage import clips, deliveries
 from storage import feed as feed_rows
 from storage.models import Clip, User
 from storage.people import upsert_user
@@ -58,7 +58,7 @@ async def counts(deps: Deps, command: ReactionCounts) -> Note:
 async def toggle_like(deps: Deps, command: ToggleLike) -> Note | Refused:
     """The ❤️ button: the presser's heart on, or off again. Only clips of this chat."""
     async with deps.db.transaction() as session:
-        clip = await feed_rows.clip_of_chat(
+        clip = await clips.clip_in_chat(
             session, command.clip_id, command.chat.platform, command.chat.chat_id
         )
         if clip is None:
@@ -80,7 +80,7 @@ async def remix_by_number(deps: Deps, command: RemixByNumber) -> Remix | Refused
     if not number.isdigit() or not prompt.strip():
         return Refused(REMIX_USAGE)
     async with deps.db.session() as session:
-        clip = await feed_rows.clip_of_chat(
+        clip = await clips.clip_in_chat(
             session, int(number), command.chat.platform, command.chat.chat_id
         )
     if clip is None:

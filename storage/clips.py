@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.blobs import Blobs
 from storage.db import Database
-from storage.models import Clip
+from storage.models import Chat, Clip
 
 
 async def blob_in_use(session: AsyncSession, key: str) -> bool:
@@ -39,3 +39,20 @@ async def point_at(session: AsyncSession, clip_id: int, key: str, *, size_bytes:
     await session.exec(
         update(Clip).where(col(Clip.id) == clip_id).values(blob_key=key, size_bytes=size_bytes)
     )
+
+
+async def clip_in_chat(
+    session: AsyncSession, clip_id: int, platform: str, platform_chat_id: str
+) -> Clip | None:
+    """The clip, if it was made in this chat and is not deleted (None otherwise, whichever)."""
+    query = (
+        select(Clip)
+        .join(Chat, col(Chat.id) == col(Clip.chat_id))
+        .where(
+            Clip.id == clip_id,
+            col(Clip.deleted).is_(False),
+            Chat.platform == platform,
+            Chat.platform_chat_id == platform_chat_id,
+        )
+    )
+    return (await session.exec(query)).first()

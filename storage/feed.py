@@ -132,23 +132,6 @@ async def chat_row(session: AsyncSession, platform: str, platform_chat_id: str) 
     return (await session.exec(query)).first()
 
 
-async def clip_of_chat(
-    session: AsyncSession, clip_id: int, platform: str, platform_chat_id: str
-) -> Clip | None:
-    """The clip, if it was made in this chat and is not deleted (None otherwise, whichever)."""
-    query = (
-        select(Clip)
-        .join(Chat, col(Chat.id) == col(Clip.chat_id))
-        .where(
-            Clip.id == clip_id,
-            col(Clip.deleted).is_(False),
-            Chat.platform == platform,
-            Chat.platform_chat_id == platform_chat_id,
-        )
-    )
-    return (await session.exec(query)).first()
-
-
 async def chat_clips(
     session: AsyncSession,
     platform: str,

@@ -88,23 +88,6 @@ async def transition(session: AsyncSession, job_id: str, target: JobState, **val
     return True
 
 
-async def clip_in_chat(
-    session: AsyncSession, clip_id: int, platform: str, platform_chat_id: str
-) -> Clip | None:
-    """Clip `clip_id` if it was made in that chat and is not deleted."""
-    query = (
-        select(Clip)
-        .join(Chat, col(Chat.id) == col(Clip.chat_id))
-        .where(
-            Clip.id == clip_id,
-            Chat.platform == platform,
-            Chat.platform_chat_id == platform_chat_id,
-            col(Clip.deleted).is_(False),
-        )
-    )
-    return (await session.exec(query)).first()
-
-
 async def state_of(session: AsyncSession, job_id: str) -> JobState | None:
     """The job's state now (None for an unknown job): one indexed read, cheap enough to poll."""
     state = (await session.exec(select(Job.state).where(Job.id == job_id))).first()

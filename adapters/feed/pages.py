@@ -9,6 +9,7 @@ from typing import Literal
 from bot.feed import SORTS, Sort, rank
 from bot.feed_chain import Branch, remix_tree
 from bot.feed_links import FeedAccess
+from storage import clips
 from storage import feed as feed_rows
 from storage.db import Database
 from storage.feed import FeedRow
@@ -73,7 +74,7 @@ async def clip_view(db: Database, access: FeedAccess, clip_id: int) -> ClipView 
 async def clip_file(db: Database, access: FeedAccess, clip_id: int) -> str | None:
     """The blob key of the clip's file, if the clip is this chat's and not deleted."""
     async with db.session() as session:
-        clip = await feed_rows.clip_of_chat(session, clip_id, access.platform, access.chat_id)
+        clip = await clips.clip_in_chat(session, clip_id, access.platform, access.chat_id)
     return clip.blob_key if clip is not None else None
 
 
