@@ -20,12 +20,11 @@ from bot.deps import Deps
 from bot.moderation import person_and_chat
 from bot.ports import ChatPort
 from bot.replies import Choice, Note, Refused
-from bot.rows import row_id
+from bot.rows import row_id, user_row
 from bot.types import ChatUser
 from engine.api import ADULT, DEFAULT_PRESET, PRESET_NAMES
 from storage import guardrails
 from storage.models import JobState, User, utcnow
-from storage.people import upsert_user
 
 NOT_ADMIN = "Only this chat's admins can use /admin."
 USAGE = (
@@ -196,13 +195,7 @@ async def _target(session: AsyncSession, command: AdminCommand, rest: str) -> Us
         return Refused("Name someone: e.g. /admin ban @name")
     mentioned = _mentioned(command, name)
     if mentioned is not None:
-        return await upsert_user(
-            session,
-            platform=mentioned.platform,
-            platform_user_id=mentioned.user_id,
-            display_name=mentioned.display_name,
-            username=mentioned.username,
-        )
+        return await user_row(session, mentioned)
     found = await guardrails.find_user(session, command.chat.platform, name)
     if found is None:
         return Refused(f"I don't know {name} yet: I learn names when people use me.")

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from bot.consent import Audience
 from bot.deps import Deps
+from bot.rows import user_row
 from bot.types import ChatUser
 from storage import cameos as cameo_rows
 from storage.models import Cameo, User
-from storage.people import upsert_user
 
 AUDIENCES = {
     "only_me": Audience.ONLY_ME,
@@ -54,12 +54,6 @@ class Owner:
 
 async def owner_of(deps: Deps, author: ChatUser) -> Owner:
     async with deps.db.transaction() as session:
-        user = await upsert_user(
-            session,
-            platform=author.platform,
-            platform_user_id=author.user_id,
-            display_name=author.display_name,
-            username=author.username,
-        )
+        user = await user_row(session, author)
         assert user.id is not None
         return Owner(user, await cameo_rows.cameo_of(session, user.id))

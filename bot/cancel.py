@@ -20,12 +20,11 @@ from bot.delivery import load_route
 from bot.deps import Deps
 from bot.ports import ChatPort
 from bot.replies import Failed, Note, Refused
-from bot.rows import row_id
+from bot.rows import row_id, user_row
 from bot.tell import tell
 from storage import guardrails
 from storage import jobs as job_rows
 from storage.models import Chat, Job, JobState, User, utcnow
-from storage.people import upsert_user
 
 # A Cancel under /admin queue works for the admin who listed the queue, for this long.
 ADMIN_WINDOW = timedelta(hours=1)
@@ -40,13 +39,7 @@ async def cancel_job(deps: Deps, ports: dict[str, ChatPort], command: CancelJob)
         job = await session.get(Job, command.job_id)
         if job is None:
             return GONE
-        presser = await upsert_user(
-            session,
-            platform=command.author.platform,
-            platform_user_id=command.author.user_id,
-            display_name=command.author.display_name,
-            username=command.author.username,
-        )
+        presser = await user_row(session, command.author)
         requester = presser.id == job.author_id
         admin = not requester and await _is_admin(session, command, job, presser)
         if not (requester or admin):

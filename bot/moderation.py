@@ -21,13 +21,14 @@ from bot import metrics
 from bot.deps import Deps
 from bot.errors import BotError
 from bot.policy import Budget, ChatRules, refusal_text, rules_of
+from bot.rows import user_row
 from bot.types import ChatRef, ChatUser
 from engine.api import SEXUAL_MINORS, refused_category, scores_of
 from engine.queue import MODERATE_TEXT, LightCalls, LightTaskFailed
 from storage import guardrails
 from storage.batching import Batcher
 from storage.db import Database
-from storage.people import upsert_chat, upsert_user
+from storage.people import upsert_chat
 
 log = logging.getLogger(__name__)
 
@@ -211,13 +212,7 @@ async def person_and_chat(
     session: AsyncSession, author: ChatUser, chat: ChatRef
 ) -> tuple[int, int]:
     """The ids of whoever asked and of the chat they asked in, recorded if new."""
-    user = await upsert_user(
-        session,
-        platform=author.platform,
-        platform_user_id=author.user_id,
-        display_name=author.display_name,
-        username=author.username,
-    )
+    user = await user_row(session, author)
     row = await upsert_chat(
         session, platform=chat.platform, platform_chat_id=chat.chat_id, title=chat.title
     )

@@ -13,12 +13,11 @@ from bot.commands import Remix
 from bot.deps import Deps
 from bot.feed_commands import React, ReactionCounts, RemixByNumber, ToggleLike
 from bot.replies import Note, Refused
-from bot.rows import row_id
+from bot.rows import row_id, user_row
 from bot.types import ChatUser, MessageRef
 from storage import clips, deliveries
 from storage import feed as feed_rows
 from storage.models import Clip, User
-from storage.people import upsert_user
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +111,4 @@ async def _user(session: AsyncSession, person: ChatUser) -> User:
         if known is not None:
             return known
         person = ChatUser(person.platform, person.user_id, person.user_id, person.username)
-    return await upsert_user(
-        session,
-        platform=person.platform,
-        platform_user_id=person.user_id,
-        display_name=person.display_name,
-        username=person.username,
-    )
+    return await user_row(session, person)

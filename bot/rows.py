@@ -1,11 +1,14 @@
-"""Storage rows as the core's plain values: the one place a `User`, `Chat` or `Cameo` row
-becomes a `Person`, `ChatUser`, `ChatRef` or `CameoPolicy`."""
+"""Storage rows as the core's plain values and back: the one place a `User`, `Chat` or `Cameo`
+row becomes a `Person`, `ChatUser`, `ChatRef` or `CameoPolicy`, and a `ChatUser` a stored user."""
 
 from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.consent import Audience, CameoPolicy, Person
 from bot.types import ChatRef, ChatUser
 from storage.models import Cameo, Chat, Clip, JobCameo, User
+from storage.people import upsert_user
 
 
 def person(user: User | ChatUser) -> Person:
@@ -36,3 +39,14 @@ def row_id(row: Cameo | Clip | User | JobCameo) -> int:
     """A stored row's id (rows read back from the database always have one)."""
     assert row.id is not None
     return row.id
+
+
+async def user_row(session: AsyncSession, who: ChatUser) -> User:
+    """The stored user for a person the platform named, recorded (or their names refreshed)."""
+    return await upsert_user(
+        session,
+        platform=who.platform,
+        platform_user_id=who.user_id,
+        display_name=who.display_name,
+        username=who.username,
+    )
