@@ -84,6 +84,7 @@ class Core:
         self._waiting = queue_view.WaitingMessages(deps, self._ports)
         # Job events in, replies out, and the sweeps that keep jobs from being lost.
         self.events = Events(deps, self._ports, self._waiting, self._remember)
+        # The core stays the one object the wiring holds: these verbs run in bot.events.
         self.port = self.events.port
         self.on_event = self.events.on_event
         self.run_events = self.events.run
