@@ -3,96 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import pytest
-from sqlmodel import select
 
-from bot.commands import DeleteClip, Generate, Help, Remix, Reroll, Unknown
-from bot.deps import BotConfig, Deps
+from bot.commands import DeleteClip, Help, Remix, Reroll, Unknown
 from bot.ports import Capabilities
 from bot.replies import ClipReady, Deleted, Failed, Progress, Queued, Refused, Usage
-from bot.service import Core
 from engine.events import JobEvent
-from engine.queue import FIT_CLIP, LightCalls
+from engine.queue import FIT_CLIP
 from storage import deliveries
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import Clip, Job, JobState
-from tests.fakes import (
-    CHAT,
-    EngineLight,
-    RecordingLight,
-    RecordingPort,
-    RecordingQueue,
-    message,
-    person,
-)
-
-
-@dataclass
-class Bot:
-    core: Core
-    port: RecordingPort
-    queue: RecordingQueue
-    db: Database
-    blobs: BlobStore
-
-
-@pytest.fixture
-def bot(sqlite_db: Database, blobs: BlobStore) -> Bot:
-    return make_bot(sqlite_db, blobs)
-
-
-def make_bot(
-    db: Database, blobs: BlobStore, *, light: LightCalls | None = None, **config: object
-) -> Bot:
-    port, queue = RecordingPort(), RecordingQueue()
-    seeds = iter(range(100, 10_000))
-    deps = Deps(
-        db=db,
-        queue=queue,
-        blobs=blobs,
-        light=light if light is not None else RecordingLight(),
-        config=BotConfig(**config),  # type: ignore[arg-type]
-        new_seed=lambda: next(seeds),
-    )
-    core = Core(deps)
-    core.attach(port)
-    return Bot(core, port, queue, db, blobs)
-
-
-def sora(prompt: str, who: int = 1, msg: str = "m1", reply_to: str | None = None) -> Generate:
-    return Generate(
-        prompt=prompt,
-        author=person(who),
-        chat=CHAT,
-        message=message(msg),
-        reply_to=message(reply_to) if reply_to else None,
-    )
-
-
-async def jobs(db: Database) -> list[Job]:
-    async with db.session() as session:
-        return list((await session.exec(select(Job))).all())
-
-
-async def finish(bot: Bot, job_id: str, data: bytes | None = None) -> Clip:
-    """What the worker would leave behind for a finished job (bytes of its own unless given)."""
-    data = data if data is not None else f"stand-in clip for {job_id}".encode()
-    key = await bot.blobs.put(data, "mp4")
-    async with bot.db.transaction() as session:
-        job = await job_rows.get_job(session, job_id)
-        await job_rows.transition(session, job_id, JobState.RUNNING)
-        clip = job_rows.clip_of(
-            job, blob_key=key, size_bytes=len(data), width=512, height=512, duration_s=5.0
-        )
-        session.add(clip)
-        await session.flush()
-        await job_rows.transition(session, job_id, JobState.DONE)
-    return clip
-
+from storage.models import Clip, JobState
+from tests.bot.harness import Bot, finish, jobs, make_bot, sora
+from tests.fakes import CHAT, EngineLight, message, person
 
 # Usage and bad input ---------------------------------------------------------------------------
 

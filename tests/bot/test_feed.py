@@ -18,7 +18,7 @@ from storage.blobs import BlobStore
 from storage.db import Database
 from storage.feed import FeedRow
 from storage.models import Clip, Job
-from tests.bot.test_core import make_bot
+from tests.bot.harness import make_bot
 from tests.fakes import CHAT, RecordingPort, message, person
 from tests.feed_rows import posted_clip
 

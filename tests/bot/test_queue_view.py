@@ -19,14 +19,9 @@ from storage.db import Database
 from storage.estimates import Shape, durations_from, finish_times, time_left
 from storage.models import Job, JobState, utcnow
 from storage.people import upsert_user
-from tests.bot.test_core import Bot, make_bot, sora
+from tests.bot.harness import Bot, make_bot, sora
 from tests.factories import make_job
 from tests.fakes import CHAT, person
-
-
-@pytest.fixture
-def bot(sqlite_db: Database, blobs: BlobStore) -> Bot:
-    return make_bot(sqlite_db, blobs)
 
 
 async def measured(db: Database, *seconds: float) -> None:

@@ -21,7 +21,7 @@ from storage import deliveries
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Job, JobState, utcnow
-from tests.bot.test_core import Bot, finish, jobs, make_bot, sora
+from tests.bot.harness import Bot, finish, jobs, make_bot, sora
 from tests.fakes import CHAT, message, person
 
 

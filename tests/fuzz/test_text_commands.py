@@ -15,7 +15,7 @@ from bot.text_commands import HELP_NAMES, parse_command
 from bot.types import ChatRef, ChatUser, MessageRef
 from storage.blobs import BlobStore
 from storage.db import Database
-from tests.bot.test_core import make_bot
+from tests.bot.harness import make_bot
 from tests.fakes import CHAT, message, person
 from tests.fuzz.profile import FUZZ, FUZZ_SLOW, TEXT
 

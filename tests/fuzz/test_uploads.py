@@ -34,8 +34,8 @@ from storage import cameos as cameo_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Cameo, User
-from tests.bot.test_cameos import cameo, upload
-from tests.bot.test_core import make_bot
+from tests.bot.cameo_harness import cameo, upload
+from tests.bot.harness import make_bot
 from tests.fakes import EngineLight
 from tests.fuzz import media
 from tests.fuzz.profile import FUZZ_SLOW
