@@ -90,6 +90,13 @@ class RecordingPort:
         return [s.reply for s in self.sent]
 
 
+async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
+    # Polling a recording is the simplest honest wait here; the deadline keeps a hang short.
+    async with asyncio.timeout(60):
+        while len(port.of("clip")) < count:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
 @dataclass
 class RecordingQueue:
     enqueued: list[str] = field(default_factory=list)

@@ -21,15 +21,8 @@ from engine.worker import worker_settings
 from storage import deliveries
 from tests.conftest import REDIS_URL, delete_keys
 from tests.factories import small_settings
-from tests.fakes import CHAT, RecordingPort, message, person
+from tests.fakes import CHAT, RecordingPort, message, person, wait_for_clips
 from tests.light_worker import light_worker
-
-
-async def wait_for_clips(port: RecordingPort, count: int = 1) -> None:
-    # Polling a recording is the simplest honest wait here; the deadline keeps a hang short.
-    async with asyncio.timeout(60):
-        while len(port.of("clip")) < count:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 async def test_embedded_sora_to_clip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,8 +31,7 @@ from storage.db import Database
 from storage.s3_blobs import S3Blobs
 from tests.conftest import REDIS_URL, delete_keys
 from tests.factories import make_job, small_settings
-from tests.fakes import CHAT, RecordingPort, RecordingQueue, message, person
-from tests.test_end_to_end import wait_for_clips
+from tests.fakes import CHAT, RecordingPort, RecordingQueue, message, person, wait_for_clips
 
 
 def s3_env(config: BlobConfig) -> dict[str, object]:

@@ -19,18 +19,8 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags chromium keeps calling out to hosts this network
-# refuses (see FIELD-NOTES, "Browser tests").
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
+
 # Long enough for a first render on a slow CI machine.
 CLIP_TIMEOUT_MS = 120_000
 

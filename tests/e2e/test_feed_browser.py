@@ -20,7 +20,7 @@ from bot.feed_links import FeedLinks
 from bot.types import ChatRef, ChatUser, MessageRef
 from clipcrew.app import Services, start_services, stop_services
 from storage.models import Clip
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import small_settings
 from tests.feed_rows import posted_clip
 

@@ -1,4 +1,5 @@
-"""Small real requests and clips for the engine tests: tiny sizes keep the suite fast."""
+"""Small real requests and clips for the engine tests (tiny sizes keep the suite fast), and
+progress callbacks: one that ignores progress, one that collects it with the previews."""
 
 from __future__ import annotations
 
@@ -35,3 +36,17 @@ def rms(signal: np.ndarray) -> float:
 
 def never(step: int, steps: int) -> None:
     """A progress callback that ignores progress."""
+
+
+class Collecting:
+    """A step callback that takes previews, as the pipeline's does."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, int]] = []
+        self.frames: list[np.ndarray] = []
+
+    def __call__(self, step: int, steps: int) -> None:
+        self.steps.append((step, steps))
+
+    def preview(self, frame: np.ndarray) -> None:
+        self.frames.append(frame.copy())

@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.models import ApprovalState, Cameo, Clip, Job, JobCameo, JobState, User
 from storage.people import upsert_user
 from tests.engine.faces import photos
-from tests.engine.test_jobs import context, drain
+from tests.engine.harness import context, drain
 from tests.factories import make_job
 
 SKETCH_DEFAULTS = SketchBackend.defaults

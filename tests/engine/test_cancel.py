@@ -4,47 +4,19 @@ its next step and keeps nothing, and the worker is free for the next job at once
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import numpy as np
 from sqlmodel import select
 
 from engine.channels import InProcessEvents
 from engine.context import WorkerContext
 from engine.jobs import run_job
-from engine.request import ClipDefaults, Rendered, RenderRequest
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, JobState
+from tests.engine.harness import SlowBackend
 from tests.factories import make_job
-
-
-@dataclass
-class SlowBackend:
-    """Draws one frame every `frame_s` seconds, reporting each; `started` is set on the first."""
-
-    frame_s: float = 0.05
-    report: bool = True
-    name: str = "slow"
-    defaults: ClipDefaults = field(
-        default_factory=lambda: ClipDefaults(width=64, height=64, fps=8, frames=8)
-    )
-    started: threading.Event = field(default_factory=threading.Event)
-    drawn: int = 0
-
-    def render(self, request: RenderRequest, on_progress: Callable[[int, int], None]) -> Rendered:
-        frames = np.zeros((request.frame_count, request.height, request.width, 3), np.uint8)
-        for index in range(request.frame_count):
-            self.started.set()
-            time.sleep(self.frame_s)
-            self.drawn += 1
-            if self.report:
-                on_progress(index + 1, request.frame_count)
-        return Rendered(frames)
 
 
 def context(db: Database, blobs: BlobStore, backend: SlowBackend) -> WorkerContext:

@@ -22,7 +22,7 @@ from storage.fair_claims import claim_fairest
 from storage.models import JobState
 from storage.people import upsert_chat, upsert_user
 from tests.conftest import REDIS_URL, delete_keys
-from tests.engine.test_worker import make_settings, run_burst
+from tests.engine.arq_worker import make_settings, run_burst
 
 
 def quick_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:

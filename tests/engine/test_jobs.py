@@ -12,8 +12,6 @@ from sqlmodel import select
 
 from engine.api import GENERIC_FAILURE
 from engine.backends import load_backend
-from engine.channels import InProcessEvents
-from engine.context import WorkerContext
 from engine.events import JobEvent
 from engine.jobs import run_job
 from engine.request import BadRequest, ClipDefaults, Rendered, RenderRequest
@@ -22,6 +20,7 @@ from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, Job, JobState
+from tests.engine.harness import context, drain
 from tests.factories import make_job
 
 SKETCH_DEFAULTS = SketchBackend.defaults
@@ -47,23 +46,6 @@ class Backend:
 
 async def queued_job(db: Database) -> Job:
     return await make_job(db, seed=5, width=96, height=96, fps=12)
-
-
-async def drain(events: InProcessEvents) -> list[JobEvent]:
-    return [d.event for d in await events.read(block_ms=0, count=10_000)]
-
-
-def context(
-    db: Database, blobs: BlobStore, backend: object
-) -> tuple[WorkerContext, InProcessEvents]:
-    events = InProcessEvents()
-    return WorkerContext(
-        db=db,
-        blobs=blobs,
-        events=events,
-        backend=backend,  # type: ignore[arg-type]
-        owns_db=False,
-    ), events
 
 
 async def clips(db: Database) -> list[Clip]:

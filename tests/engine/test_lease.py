@@ -16,7 +16,7 @@ from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Job, JobState, utcnow
-from tests.engine.test_cancel import SlowBackend
+from tests.engine.harness import SlowBackend
 from tests.factories import make_job
 
 

@@ -20,21 +20,8 @@ from engine.sketch import SketchBackend
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.errors import NotFound
+from tests.engine.factories import Collecting
 from tests.factories import make_job
-
-
-class Collecting:
-    """A step callback that takes previews, as the pipeline's does."""
-
-    def __init__(self) -> None:
-        self.steps: list[tuple[int, int]] = []
-        self.frames: list[np.ndarray] = []
-
-    def __call__(self, step: int, steps: int) -> None:
-        self.steps.append((step, steps))
-
-    def preview(self, frame: np.ndarray) -> None:
-        self.frames.append(frame.copy())
 
 
 def small(**changes: object) -> RenderRequest:

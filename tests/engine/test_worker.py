@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arq.worker import Function, Worker, create_worker
+from arq.worker import Function, create_worker
 from redis.asyncio import Redis
 
 from clipcrew.config import worker_config
@@ -33,18 +33,8 @@ from storage.db import Database, connect
 from storage.migrate import upgrade
 from storage.models import Job, JobState
 from tests.conftest import REDIS_URL, delete_keys
+from tests.engine.arq_worker import make_settings, run_burst
 from tests.factories import make_clip, make_job
-
-
-def make_settings(prefix: str, data_dir: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        REDIS_URL=REDIS_URL,
-        CLIPCREW_REDIS_PREFIX=prefix,
-        CLIPCREW_DATA_DIR=data_dir,
-        CLIPCREW_JOB_TIMEOUT=30,
-        CLIPCREW_WORKER_CONCURRENCY=2,
-    )
 
 
 @pytest.fixture
@@ -64,28 +54,6 @@ async def add_job(db: Database, job_id: str, *, state: JobState, with_clip: bool
     """A job row (and, if asked, its finished clip); returns the clip id."""
     job = await make_job(db, id=job_id, state=state, prompt="a cat", fps=4, dialogue=[])
     return (await make_clip(db, job)).id if with_clip else None
-
-
-async def run_burst(settings: Settings, context: WorkerContext) -> Worker:
-    """The worker exactly as worker_settings() configures it, in burst mode, with a context
-    built here instead of by on_startup (which loads the rendering backend)."""
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx[CONTEXT_KEY] = context
-
-    worker = create_worker(
-        worker_settings(worker_config(settings)),
-        burst=True,
-        poll_delay=0.01,
-        handle_signals=False,
-        on_startup=startup,
-        on_shutdown=None,
-    )
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    return worker
 
 
 async def test_settings_register_run_job_with_our_serializer(settings: Settings):

@@ -13,7 +13,7 @@ pytest.importorskip("diffusers", reason="the engine extra is not installed")
 from engine.backends import load_backend
 from engine.diffusion.backend import DiffusersBackend, DiffusionOptions
 from tests.engine.diffusion.tiny import build_tiny_wan, tiny_request
-from tests.engine.test_previews import Collecting
+from tests.engine.factories import Collecting
 
 
 @pytest.fixture(scope="module")

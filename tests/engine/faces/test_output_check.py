@@ -12,8 +12,8 @@ from engine.composite import CameoLook, composite_cameos
 from engine.faces import Embedding, Face
 from engine.faces.dlib_backend import DlibAnalyzer
 from engine.faces.output_check import OutputScan, scan_clip, scan_frames
+from tests.engine.cartoons import astronaut_crops, cartoon
 from tests.engine.faces import clips, photos
-from tests.engine.test_composite import astronaut_crops, cartoon
 
 pytest.importorskip("dlib")
 

@@ -26,7 +26,7 @@ from engine.sketch import SketchBackend
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, Job, JobState
-from tests.engine.test_jobs import context, drain
+from tests.engine.harness import context, drain
 from tests.factories import make_job
 
 
