@@ -1,15 +1,18 @@
 """The core as the bot tests drive it: a recording chat port, a real database and blob folder,
 a recording queue; and the steps those tests share (a /sora command, a finished job, the jobs
-recorded)."""
+recorded, waiting on what the fakes record)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import select
 
 from bot.commands import Generate
 from bot.deps import BotConfig, Deps
+from bot.replies import Queued
 from bot.service import Core
 from engine.queue import LightCalls
 from storage import jobs as job_rows
@@ -75,3 +78,19 @@ async def finish(bot: Bot, job_id: str, data: bytes | None = None) -> Clip:
         await session.flush()
         await job_rows.transition(session, job_id, JobState.DONE)
     return clip
+
+
+async def until(condition: Callable[[], object], timeout_s: float = 5) -> None:
+    """Wait for `condition` to hold: the recording port and queue have no event to wait on."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def done(bot: Bot, prompt: str, who: int) -> tuple[str, int]:
+    """A /sora by person `who` whose clip is finished: its job id and clip id."""
+    queued = await bot.core.handle(sora(prompt, who=who, msg=f"m-{prompt}"))
+    assert isinstance(queued, Queued)
+    clip = await finish(bot, queued.job_id)
+    assert clip.id is not None
+    return queued.job_id, clip.id
