@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -18,7 +19,7 @@ from engine.queue import LightCalls
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import Clip, Job, JobState
+from storage.models import Clip, Job, JobState, utcnow
 from tests.fakes import CHAT, RecordingLight, RecordingPort, RecordingQueue, message, person
 
 
@@ -78,6 +79,14 @@ async def finish(bot: Bot, job_id: str, data: bytes | None = None) -> Clip:
         await session.flush()
         await job_rows.transition(session, job_id, JobState.DONE)
     return clip
+
+
+async def start(db: Database, job_id: str, *, ago_s: float = 0.0) -> None:
+    """The job starts rendering, as if `ago_s` seconds ago."""
+    async with db.transaction() as session:
+        await job_rows.transition(
+            session, job_id, JobState.RUNNING, started_at=utcnow() - timedelta(seconds=ago_s)
+        )
 
 
 async def until(condition: Callable[[], object], timeout_s: float = 5) -> None:

@@ -1,5 +1,5 @@
-"""Places in line, estimates from measured durations, live waiting messages, the bar's time
-left and preview, and Cancel on a status message: the core with a recording port."""
+"""Places in line and times from measured durations, live waiting messages, the bar's time
+left and preview, and /queue: the core with a recording port."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from datetime import timedelta
 import pytest
 
 from bot import queue_view
-from bot.admin_commands import CancelJob
 from bot.queue_commands import ShowQueue
-from bot.replies import Failed, Note, Progress, Queued, Refused
+from bot.replies import Note, Progress, Queued
 from bot.types import ChatRef
 from engine.events import JobEvent
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.estimates import Shape, durations_from, finish_times, time_left
-from storage.models import Job, JobState, utcnow
+from storage.models import JobState, utcnow
 from storage.people import upsert_user
-from tests.bot.harness import Bot, make_bot, sora
+from tests.bot.harness import Bot, make_bot, sora, start
 from tests.factories import make_job
 from tests.fakes import CHAT, person
 
@@ -37,38 +35,6 @@ async def measured(db: Database, *seconds: float) -> None:
             db, state=JobState.DONE, width=None, height=None, fps=None, duration_s=None,
             author_id=past.id, started_at=now - timedelta(seconds=taken), finished_at=now,
         )  # fmt: skip
-
-
-async def start(db: Database, job_id: str, *, ago_s: float = 0.0) -> None:
-    async with db.transaction() as session:
-        await job_rows.transition(
-            session, job_id, JobState.RUNNING, started_at=utcnow() - timedelta(seconds=ago_s)
-        )
-
-
-def test_estimates_are_medians_per_shape_with_the_pool_as_fallback() -> None:
-    small = Shape("sketch", 64, 64, 8, 1.0)
-    big = Shape("sketch", 512, 512, 24, 5.0)
-    durations = durations_from([(small, 2.0), (small, 4.0), (small, 90.0), (big, 30.0)])
-    assert durations.of(small) == 4.0  # one slow outlier does not move a median
-    assert durations.of(Shape("sketch", 128, 128, 8, 1.0)) == pytest.approx(17.0)
-    assert durations.of(Shape("diffusers", None, None, None, None)) is None
-
-
-def test_finish_times_fill_the_workers_as_they_free_up() -> None:
-    # Two workers, 10 s and 30 s left: the queued 20 s jobs finish at 30, 50 and 50.
-    assert finish_times([10.0, 30.0], [20.0, 20.0, 20.0]) == [30.0, 50.0, 50.0]
-    assert finish_times([], [5.0, 5.0]) == [5.0, 10.0]
-    assert finish_times([None], [5.0]) == [None]
-    assert finish_times([], [5.0, None, 5.0]) == [5.0, None, None]
-
-
-def test_time_left_moves_from_the_estimate_to_the_render_pace() -> None:
-    assert time_left(elapsed_s=10, fraction=0.0, estimate_s=60) == 50
-    assert time_left(elapsed_s=10, fraction=0.5, estimate_s=None) == 10
-    both = time_left(elapsed_s=30, fraction=0.5, estimate_s=100)
-    assert both is not None and 30 < both < 70
-    assert time_left(elapsed_s=1, fraction=0.01, estimate_s=None) is None
 
 
 async def test_without_measurements_the_place_shows_and_no_time(bot: Bot) -> None:
@@ -147,51 +113,6 @@ async def test_a_preview_already_deleted_shows_the_bar_without_it(bot: Bot) -> N
     await bot.core.on_event(event)
     [bar] = [s.reply for s in bot.port.sent if isinstance(s.reply, Progress)]
     assert bar.preview is None
-
-
-async def test_the_requester_cancels_a_queued_clip_and_nothing_is_posted(bot: Bot) -> None:
-    queued = await bot.core.handle(sora("one", who=1))
-    assert isinstance(queued, Queued) and [c.label for c in queued.choices] == ["✖️ Cancel"]
-    answer = await bot.core.handle(CancelJob(queued.job_id, person(1), CHAT))
-    assert answer == Note("✖️ Cancelled.")
-    async with bot.db.session() as session:
-        job = await session.get(Job, queued.job_id)
-    assert job is not None and job.state is JobState.CANCELLED
-    told = [s for s in bot.port.sent if isinstance(s.reply, Failed)]
-    assert [s.action for s in told] == ["edit"] and "cancelled" in told[0].reply.reason
-    assert not [s for s in bot.port.sent if s.action == "clip"]
-
-
-async def test_someone_elses_cancel_is_refused(bot: Bot) -> None:
-    queued = await bot.core.handle(sora("one", who=1))
-    assert isinstance(queued, Queued)
-    answer = await bot.core.handle(CancelJob(queued.job_id, person(2), CHAT))
-    assert isinstance(answer, Refused)
-    assert "Only @person1 or an admin of this chat can cancel" in answer.text
-    async with bot.db.session() as session:
-        assert await job_rows.state_of(session, queued.job_id) is JobState.QUEUED
-
-
-async def test_a_cancel_after_the_clip_is_done_says_so(bot: Bot) -> None:
-    queued = await bot.core.handle(sora("one", who=1))
-    assert isinstance(queued, Queued)
-    await start(bot.db, queued.job_id)
-    async with bot.db.transaction() as session:
-        await job_rows.transition(session, queued.job_id, JobState.DONE)
-    answer = await bot.core.handle(CancelJob(queued.job_id, person(1), CHAT))
-    assert answer == Refused("That clip already finished.")
-
-
-async def test_an_admin_of_the_chat_cancels_anyones_clip_there_not_elsewhere(bot: Bot) -> None:
-    queued = await bot.core.handle(sora("one", who=1))
-    assert isinstance(queued, Queued)
-    elsewhere = ChatRef(platform=CHAT.platform, chat_id="another-room")
-    refused = await bot.core.handle(CancelJob(queued.job_id, person(2), elsewhere, is_admin=True))
-    assert isinstance(refused, Refused)
-    answer = await bot.core.handle(CancelJob(queued.job_id, person(2), CHAT, is_admin=True))
-    assert answer == Note("✖️ Cancelled.")
-    told = [s.reply for s in bot.port.sent if isinstance(s.reply, Failed)]
-    assert [t.reason for t in told] == ["An admin of this chat cancelled this clip."]
 
 
 async def test_slash_queue_lists_this_chats_clips_in_the_order_they_start(bot: Bot) -> None:
