@@ -1,18 +1,14 @@
-"""Job state machine, people, deliveries: the same tests on SQLite and PostgreSQL."""
+"""The job state machine (storage.jobs): the same tests on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from storage import deliveries
 from storage import jobs as job_rows
 from storage.db import Database
 from storage.errors import InvalidTransition, NotFound
 from storage.models import Job, JobState
-from storage.people import upsert_user
-from tests.factories import make_clip, make_job
+from tests.factories import make_job
 
 
 async def state_of(db: Database, job_id: str) -> Job:
@@ -90,74 +86,3 @@ async def test_failed_transaction_leaves_no_half_written_rows(any_db: Database) 
     assert (await state_of(any_db, job.id)).state is JobState.QUEUED
     async with any_db.session() as session:
         assert await job_rows.clips_for_jobs(session, [job.id]) == {}
-
-
-async def test_upsert_user_is_one_row_and_follows_renames(any_db: Database) -> None:
-    async with any_db.transaction() as session:
-        a = await upsert_user(session, platform="p", platform_user_id="1", display_name="A")
-    async with any_db.transaction() as session:
-        b = await upsert_user(
-            session, platform="p", platform_user_id="1", display_name="B", username="bee"
-        )
-    assert a.id == b.id and (b.display_name, b.username) == ("B", "bee")
-
-
-async def test_concurrent_first_messages_make_one_user(any_db: Database) -> None:
-    async def first_message() -> int:
-        async with any_db.transaction() as session:
-            user = await upsert_user(
-                session, platform="p", platform_user_id="same", display_name="Same"
-            )
-            assert user.id is not None
-            return user.id
-
-    ids = await asyncio.gather(*(first_message() for _ in range(5)))
-    assert len(set(ids)) == 1
-
-
-async def test_delivery_claim_is_exclusive_and_release_reopens_it(any_db: Database) -> None:
-    job = await make_job(any_db)
-    clip = await make_clip(any_db, job)
-    assert clip.id is not None
-    key = deliveries.Target(clip_id=clip.id, platform="test", platform_chat_id="c1")
-
-    async def claim(by: str) -> bool:
-        async with any_db.transaction() as session:
-            return await deliveries.claim(session, key, claimant=by)
-
-    assert await claim("bot-a")
-    assert not await claim("bot-a")  # the same process does not post twice
-    async with any_db.transaction() as session:
-        await deliveries.release(session, key)
-    assert await claim("bot-a")
-    # A restarted bot (another claimant) may take over a claim that never got to SENT...
-    assert await claim("bot-b")
-    async with any_db.transaction() as session:
-        await deliveries.mark_sent(session, key, message_id="m9")
-    # ...but nobody posts a SENT clip again.
-    assert not await claim("bot-c")
-    async with any_db.session() as session:
-        found = await deliveries.clip_at_message(
-            session, platform="test", platform_chat_id="c1", message_id="m9"
-        )
-        assert found is not None and found.id == clip.id
-        assert await deliveries.sent_count(session, clip.id) == 1
-
-
-async def test_claim_many_claims_each_target_once(any_db: Database) -> None:
-    job = await make_job(any_db)
-    clip = await make_clip(any_db, job)
-    assert clip.id is not None
-    a = deliveries.Target(clip.id, "test", "c1")
-    b = deliveries.Target(clip.id, "test", "c2")
-    async with any_db.transaction() as session:
-        assert await deliveries.claim_many(session, [a, b, a], claimant="bot") == [
-            True,
-            True,
-            False,
-        ]
-    async with any_db.transaction() as session:
-        await deliveries.mark_sent_many(session, [(a, "m1")])
-    async with any_db.transaction() as session:
-        # a is sent: nobody again; b is mid-upload by "bot": another process may take it over.
-        assert await deliveries.claim_many(session, [a, b], claimant="bot-2") == [False, True]
