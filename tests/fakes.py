@@ -161,6 +161,7 @@ class RecordingLight:
 
 
 CHAT = ChatRef(platform="test", chat_id="room-1", title="Test room")
+OTHER_CHAT = ChatRef(platform="test", chat_id="room-2", title="Elsewhere")
 
 
 def person(n: int = 1, platform: str = "test") -> ChatUser:

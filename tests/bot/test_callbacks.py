@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import BadButton, Button, sign, verify
+from bot.callbacks import BadButton, Button, cancel_button, job_id_of, sign, verify
 
 SECRET = b"s" * 32
 
@@ -36,3 +36,9 @@ def test_a_payload_from_another_chat_or_server_is_refused() -> None:
         verify(payload, chat_id="chat-b", secret=SECRET)
     with pytest.raises(BadButton):
         verify(payload, chat_id="chat-a", secret=b"another server")
+
+
+def test_a_cancel_button_carries_the_whole_job_id() -> None:
+    job_id = "00ab" + "f" * 28
+    button = cancel_button(job_id)
+    assert button is not None and job_id_of(button) == job_id
