@@ -26,12 +26,15 @@ ALICE, BOB, CAROL = person(1), person(2), person(3)
 OTHER_ROOM = ChatRef(platform="test", chat_id="room-2", title="Other room")
 
 
-def cameo_bot(db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    """The core whose selfie check runs as the light task it is, in this process, on the
-    shared face model."""
+def cameo_core(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
+    """The cameo test modules' `bot` (each declares `bot = pytest.fixture(cameo_core, name="bot")`):
+    on both databases, since the cameo queries (case-insensitive names, JSON columns) must agree;
+    the selfie check runs as the light task it is, in this process, on the shared face model."""
     faces = FaceModels()
     faces.use(analyzer)
-    return make_bot(db, blobs, light=EngineLight.over(db, blobs, VERIFY_SELFIE, faces=faces))
+    return make_bot(
+        any_db, blobs, light=EngineLight.over(any_db, blobs, VERIFY_SELFIE, faces=faces)
+    )
 
 
 def upload(who: int, video: bytes, *, size: int | None = None) -> SelfieUpload:

@@ -18,14 +18,13 @@ from bot.commands import DeleteClip, Remix
 from bot.ports import Capabilities
 from bot.replies import ClipReady, Deleted, Failed, Note, Queued, Refused
 from engine.events import JobEvent
-from engine.faces.dlib_backend import DlibAnalyzer
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import CameoGrant, Job, JobState
 from tests.bot.cameo_harness import (
     ALICE,
     CAROL,
-    cameo_bot,
+    cameo_core,
     consent_request,
     make_cameo,
     press,
@@ -36,11 +35,7 @@ from tests.bot.cameo_harness import clip_with_alice as _clip_with_alice
 from tests.bot.harness import Bot, finish, make_bot
 from tests.fakes import CHAT, dm_chat, message
 
-
-@pytest.fixture
-def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
-    return cameo_bot(any_db, blobs, analyzer)
+bot = pytest.fixture(cameo_core, name="bot")
 
 
 async def test_a_mention_waits_for_the_owner_who_approves_once(bot: Bot) -> None:

@@ -11,20 +11,13 @@ from sqlmodel import select
 
 from bot.commands import DeleteClip, Remix
 from bot.replies import Deleted, Note, Refused
-from engine.faces.dlib_backend import DlibAnalyzer
-from storage.blobs import BlobStore
-from storage.db import Database
 from storage.models import Cameo, Clip, Job, JobCameo, JobState
-from tests.bot.cameo_harness import ALICE, BOB, CAROL, cameo, cameo_bot, make_cameo, sora, the_job
+from tests.bot.cameo_harness import ALICE, BOB, CAROL, cameo, cameo_core, make_cameo, sora, the_job
 from tests.bot.cameo_harness import clip_with_alice as _clip_with_alice
 from tests.bot.harness import Bot, finish
 from tests.fakes import CHAT, message
 
-
-@pytest.fixture
-def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
-    return cameo_bot(any_db, blobs, analyzer)
+bot = pytest.fixture(cameo_core, name="bot")
 
 
 async def test_the_cameo_owner_may_delete_a_clip_they_are_in(bot: Bot) -> None:

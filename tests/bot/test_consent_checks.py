@@ -12,15 +12,12 @@ from sqlmodel import select
 from bot.commands import Remix
 from bot.replies import Failed, Note, Queued, Refused
 from engine.events import JobEvent
-from engine.faces.dlib_backend import DlibAnalyzer
-from storage.blobs import BlobStore
-from storage.db import Database
 from storage.models import ApprovalState, Clip, Job, JobCameo, JobState
 from tests.bot.cameo_harness import (
     CAROL,
     OTHER_ROOM,
     cameo,
-    cameo_bot,
+    cameo_core,
     consent_request,
     make_cameo,
     press,
@@ -31,11 +28,7 @@ from tests.bot.cameo_harness import clip_with_alice as _clip_with_alice
 from tests.bot.harness import Bot, finish
 from tests.fakes import CHAT, message
 
-
-@pytest.fixture
-def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
-    return cameo_bot(any_db, blobs, analyzer)
+bot = pytest.fixture(cameo_core, name="bot")
 
 
 @pytest.mark.parametrize(

@@ -12,25 +12,18 @@ from sqlmodel import select
 
 from bot.commands import SelfieUpload
 from bot.replies import Note, Refused
-from engine.faces.dlib_backend import DlibAnalyzer
-from storage.blobs import BlobStore
-from storage.db import Database
 from storage.models import Cameo
-from tests.bot.cameo_harness import ALICE, cameo, cameo_bot, enroll, upload
+from tests.bot.cameo_harness import ALICE, cameo, cameo_core, enroll, upload
 from tests.bot.harness import Bot
 from tests.engine.faces import clips
 from tests.fakes import CHAT, dm_chat
+
+bot = pytest.fixture(cameo_core, name="bot")
 
 
 @pytest.fixture(scope="module")
 def selfie() -> bytes:
     return clips.head_turn()
-
-
-@pytest.fixture
-def bot(any_db: Database, blobs: BlobStore, analyzer: DlibAnalyzer) -> Bot:
-    # Both databases: the cameo queries (case-insensitive names, JSON columns) must agree.
-    return cameo_bot(any_db, blobs, analyzer)
 
 
 async def test_cameo_in_a_group_opens_enrollment_in_a_dm(bot: Bot) -> None:
