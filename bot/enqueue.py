@@ -15,9 +15,9 @@ log = logging.getLogger(__name__)
 
 async def enqueue(deps: Deps, job_id: str) -> bool:
     """Hand the job to the queue. False when the queue is unreachable (Redis restarting): the
-    job stays queued in storage and is handed over once the queue is back
-    (`Core.run_requeue`), so the person's clip is late, not lost. Any other failure ends the
-    job failed, not forgotten."""
+    job stays queued in storage and is handed over once the queue is back (the requeue sweep
+    in `bot.events`), so the person's clip is late, not lost. Any other failure ends the job
+    failed, not forgotten."""
     try:
         await deps.queue.enqueue(job_id)
         return True
