@@ -18,14 +18,14 @@ from adapters.local.port import BOT
 from adapters.local.room import Author, Room, RoomMessage
 from adapters.local.session import Context
 from bot.commands import SelfieUpload, VerifyUpload
+from bot.enrollment import SELFIE
 from bot.errors import SOMETHING_WRONG, BotError
 from bot.replies import Refused, refusal
 from bot.types import MessageRef
-from engine.api import EnrollmentLimits
 
 log = logging.getLogger(__name__)
 
-MAX_SELFIE_BYTES = EnrollmentLimits().max_bytes
+MAX_SELFIE_BYTES = SELFIE.max_bytes
 USER_HEADER = "X-Clipcrew-User"
 # "verify": the video is sent with /verify, not as a cameo selfie.
 PURPOSE_HEADER = "X-Clipcrew-Purpose"
