@@ -6,16 +6,7 @@ import pytest
 
 from clipcrew.app import Services
 from tests.adapters.telegram.emulator import ADA, BOB, GROUP, BotApi, Call, Json
-from tests.adapters.telegram.test_generate import sora
-
-
-def button(video: Call, label: str) -> str:
-    [data] = [
-        b["callback_data"]
-        for b in video.params["reply_markup"]["inline_keyboard"][0]
-        if label in b["text"]
-    ]
-    return str(data)
+from tests.adapters.telegram.steps import button, sora
 
 
 async def clip_in_group(api: BotApi) -> tuple[Json, Call]:

@@ -12,8 +12,7 @@ from bot.types import ChatRef, ChatUser
 from clipcrew.app import Services
 from storage import feed as feed_rows
 from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, BotApi, Call, Json
-from tests.adapters.telegram.test_buttons import button
-from tests.adapters.telegram.test_generate import replied_to, sora
+from tests.adapters.telegram.steps import button, replied_to, sora
 from tests.feed_rows import posted_clip
 
 CHAT = ChatRef("telegram", str(GROUP["id"]), GROUP["title"])

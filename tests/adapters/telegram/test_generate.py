@@ -8,19 +8,8 @@ import av
 import pytest
 
 from clipcrew.app import Services
-from tests.adapters.telegram.emulator import ADA, GROUP, BotApi, Call, Json, private
-
-
-def replied_to(call: Call) -> int:
-    return int(call.params["reply_parameters"]["message_id"])
-
-
-async def sora(api: BotApi, chat: Json, text: str, **kwargs: object) -> tuple[Json, Call]:
-    """Send a command and wait for its clip; returns the command and the sendVideo call."""
-    before = len(api.of("sendVideo"))
-    command = await api.say(chat, ADA, text, **kwargs)
-    videos = await api.wait_for("sendVideo", before + 1)
-    return command, videos[before]
+from tests.adapters.telegram.emulator import ADA, GROUP, BotApi, Json, private
+from tests.adapters.telegram.steps import replied_to, sora
 
 
 def assert_playable(video: bytes) -> None:
