@@ -3,17 +3,11 @@ name in CLIPCREW_LOCAL_ADMIN; answers go to the private panel."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import aiohttp
-import pytest
 
 from adapters.local.people import People, private_chat
 from bot.types import ChatRef
-from clipcrew.app import Services, start_services, stop_services
-from tests.adapters.local.test_with_core import join, send, until
-from tests.factories import small_settings
+from tests.adapters.local.room import join, send, until
 
 # The room, as any chat that is not a private panel.
 ROOM = ChatRef("local", "room", "Room")
@@ -31,15 +25,6 @@ def test_a_configured_name_is_the_admin_instead() -> None:
     people = People(admin="Bob")
     ada, bob = people.saw("u-ada", "Ada").user, people.saw("u-bob", "Bob").user
     assert people.is_admin(bob, ROOM) and not people.is_admin(ada, ROOM)
-
-
-@pytest.fixture
-async def http(tmp_path: Path) -> AsyncIterator[aiohttp.ClientSession]:
-    services: Services = await start_services(small_settings(tmp_path))
-    assert services.local_chat_url is not None
-    async with aiohttp.ClientSession(base_url=services.local_chat_url) as session:
-        yield session
-    await stop_services(services)
 
 
 async def test_admin_through_the_real_core(http: aiohttp.ClientSession) -> None:

@@ -11,10 +11,9 @@ import aiohttp
 from bot.types import ChatRef, ChatUser
 from clipcrew.app import Services
 from storage import feed as feed_rows
-from tests.adapters.local.test_with_core import Frame, http, is_clip, join, send, services, until
+from tests.adapters.local.room import is_clip, join, send, until
+from tests.adapters.local.tabs import Frame
 from tests.feed_rows import posted_clip
-
-__all__ = ["http", "services"]  # the fixtures this module borrows
 
 LOBBY = ChatRef("local", "lobby", "Local chat")
 

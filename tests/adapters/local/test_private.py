@@ -8,27 +8,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from adapters.local.people import private_chat
-from adapters.local.server import LOCAL_CHAT, create_app
+from adapters.local.server import LOCAL_CHAT
 from adapters.local.uploads import USER_HEADER, SelfieTooLarge, read_capped
 from bot.callbacks import Button, sign
 from bot.commands import AnswerConsent, CameoCommand, DeleteClip, Reroll, SelfieUpload
 from bot.ports import CannotDM
 from bot.replies import Choice, Note
 from bot.types import ChatUser, MessageRef
-from storage.blobs import BlobStore
 from tests.adapters.local.fakes import RecordingCore, tiny_mp4
-from tests.adapters.local.test_server import join, next_frame, say
+from tests.adapters.local.panel import ALICE, CAP, SECRET, panel_client
+from tests.adapters.local.tabs import WS, Frame, enter, join, next_frame, private_frame, say
 
-Frame = dict[str, Any]
-WS = aiohttp.ClientWebSocketResponse
-SECRET = b"private-panel-test"
-CAP = 10_000
-ALICE = ChatUser("local", "u-alice-0001", "Alice", "alice")
 BOB = ChatUser("local", "u-bob-00001", "Bob", "bob")
 CONSENT = Note(
     "@bob wants to put you in a clip: “dancing @alice”.",
@@ -40,32 +34,7 @@ CONSENT = Note(
 )
 
 
-@pytest.fixture
-def core() -> RecordingCore:
-    return RecordingCore()
-
-
-@pytest.fixture
-async def client(core: RecordingCore, blobs: BlobStore) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(core, blobs, command="sora", secret=SECRET, max_selfie_bytes=CAP)
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-async def enter(client: TestClient[Any, Any], user: ChatUser) -> tuple[WS, Frame]:
-    """A tab for `user`; returns the socket and its `joined` frame."""
-    ws = await client.ws_connect("/ws")
-    await next_frame(ws, "welcome")
-    await ws.send_json({"type": "hello", "name": user.display_name, "user_id": user.user_id})
-    return ws, await next_frame(ws, "joined")
-
-
-async def private_frame(ws: WS, kind: str = "message") -> Frame:
-    for _ in range(50):
-        frame: Frame = await ws.receive_json(timeout=5)
-        if frame["type"] == kind and frame.get("panel") == "private":
-            return frame
-    raise AssertionError(f"no private {kind!r} frame")
+client = pytest.fixture(panel_client, name="client")
 
 
 async def nothing_more(ws: WS) -> list[Frame]:

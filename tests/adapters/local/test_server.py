@@ -16,44 +16,13 @@ from bot.types import ChatUser, MessageRef
 from storage.blob_stores import open_blobs
 from storage.blobs import BlobConfig, BlobStore
 from tests.adapters.local.fakes import RecordingCore, tiny_mp4
-
-Frame = dict[str, Any]
-
-
-@pytest.fixture
-def core() -> RecordingCore:
-    return RecordingCore()
+from tests.adapters.local.tabs import join, next_frame, say
 
 
 @pytest.fixture
 async def client(core: RecordingCore, blobs: BlobStore) -> AsyncIterator[TestClient[Any, Any]]:
     async with TestClient(TestServer(create_app(core, blobs, command="sora"))) as client:
         yield client
-
-
-async def next_frame(ws: aiohttp.ClientWebSocketResponse, kind: str) -> Frame:
-    """The next frame of `kind`, skipping others (presence counts come and go)."""
-    for _ in range(50):
-        frame: Frame = await ws.receive_json(timeout=5)
-        if frame["type"] == kind:
-            return frame
-    raise AssertionError(f"no {kind!r} frame")
-
-
-async def join(
-    client: TestClient[Any, Any], name: str = "Ada", user_id: str = "u-ada-00001"
-) -> tuple[aiohttp.ClientWebSocketResponse, Frame]:
-    ws = await client.ws_connect("/ws")
-    welcome = await next_frame(ws, "welcome")
-    await ws.send_json({"type": "hello", "name": name, "user_id": user_id})
-    joined = await next_frame(ws, "joined")
-    assert joined["user"]["id"] == user_id and joined["user"]["name"] == name.strip()
-    return ws, welcome
-
-
-async def say(ws: aiohttp.ClientWebSocketResponse, text: str, reply_to: str | None = None) -> Frame:
-    await ws.send_json({"type": "send", "text": text, "reply_to": reply_to})
-    return (await next_frame(ws, "message"))["message"]
 
 
 # ---- Plain HTTP --------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from adapters.local.people import private_chat
@@ -11,9 +12,10 @@ from adapters.local.uploads import PURPOSE_HEADER, USER_HEADER
 from bot.commands import SelfieUpload, VerifyUpload
 from bot.types import MessageRef
 from tests.adapters.local.fakes import RecordingCore, tiny_mp4
-from tests.adapters.local.test_private import ALICE, client, core, enter, private_frame
+from tests.adapters.local.panel import ALICE, panel_client
+from tests.adapters.local.tabs import enter, private_frame
 
-__all__ = ["client", "core"]  # the fixtures this module borrows
+client = pytest.fixture(panel_client, name="client")
 
 
 async def test_verify_sends_the_video_with_verify_not_as_a_selfie(

@@ -4,64 +4,14 @@ cameo is enrolled from a private panel and approved there before a friend's clip
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from adapters.local.uploads import USER_HEADER
-from clipcrew.app import Services, start_services, stop_services
-from tests.factories import small_settings
-
-Frame = dict[str, Any]
-WS = aiohttp.ClientWebSocketResponse
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    settings = small_settings(tmp_path, CLIPCREW_CLIP_FPS=8)
-    running = await start_services(settings)
-    yield running
-    await stop_services(running)
-
-
-@pytest.fixture
-async def http(services: Services) -> AsyncIterator[aiohttp.ClientSession]:
-    assert services.local_chat_url is not None
-    async with aiohttp.ClientSession(base_url=services.local_chat_url) as session:
-        yield session
-
-
-async def join(http: aiohttp.ClientSession, name: str, user_id: str) -> WS:
-    ws = await http.ws_connect("/ws")
-    await until(ws, lambda f: f["type"] == "welcome")
-    await ws.send_json({"type": "hello", "name": name, "user_id": user_id})
-    await until(ws, lambda f: f["type"] == "joined")
-    return ws
-
-
-async def until(ws: WS, wanted: Any, seen: list[Frame] | None = None) -> Frame:
-    """Read frames until one satisfies `wanted`; every frame read is appended to `seen`."""
-    for _ in range(500):
-        frame: Frame = await ws.receive_json(timeout=60)
-        if seen is not None:
-            seen.append(frame)
-        if wanted(frame):
-            return frame
-    raise AssertionError("the frame never came")
-
-
-def is_clip(frame: Frame) -> bool:
-    return frame["type"] == "message" and frame["message"]["kind"] == "clip"
-
-
-async def send(ws: WS, text: str, reply_to: str | None = None) -> Frame:
-    await ws.send_json({"type": "send", "text": text, "reply_to": reply_to})
-    frame = await until(ws, lambda f: f["type"] == "message" and f["message"]["text"] == text)
-    message: Frame = frame["message"]
-    return message
+from tests.adapters.local.room import is_clip, join, send, until
+from tests.adapters.local.tabs import Frame
 
 
 async def test_a_clip_and_its_remix_through_the_real_core(http: aiohttp.ClientSession) -> None:
