@@ -19,15 +19,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from arq.connections import RedisSettings, create_pool
-from arq.worker import Worker, create_worker, func
+# The shared burst worker and no-op render live with the tests, at the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from arq.worker import create_worker
 from redis.asyncio import Redis
 
 from bot.commands import Generate
@@ -44,9 +48,10 @@ from engine.context import WorkerContext
 from engine.jobs import run_job
 from engine.moderation.task import warm_up
 from engine.queue import MODERATE_TEXT
-from engine.queue_backends import RUN_JOB, ArqQueue, deserialize, queue_name, redact_url, serialize
-from engine.request import EncodedClip, ProgressCallback, RenderRequest
+from engine.queue_backends import ArqQueue, redact_url
 from engine.worker import light_worker_settings
+from tests.engine.arq_worker import job_worker
+from tests.engine.harness import no_op_render
 
 GOAL_RATIO = 0.3
 # Commands handled at once in the end-to-end run: a busy group chat, not all N in one go.
@@ -95,23 +100,8 @@ async def _drain(
     settled: Callable[[], Awaitable[Any]] | None = None,
 ) -> float:
     """Seconds for one burst worker to run every queued job, and then for `settled` (if any)."""
-    pool = await create_pool(
-        RedisSettings.from_dsn(options.redis_url),
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-    )
-    worker = Worker(
-        functions=[func(job, name=RUN_JOB)],
-        burst=True,
-        poll_delay=0.01,
-        queue_name=queue_name(prefix),
-        redis_pool=pool,
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-        keep_result=0,
-        max_jobs=options.max_jobs,
-        handle_signals=False,
-        log_results=False,
+    worker = await job_worker(
+        options.redis_url, prefix, job, max_jobs=options.max_jobs, log_results=False
     )
     started = time.perf_counter()
     try:
@@ -166,20 +156,6 @@ class DeliveryPort:
         if self.clips >= self.expected:
             self.all_delivered.set()
         return MessageRef(chat, f"c{self.clips}")
-
-
-def no_op_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:
-    """A few bytes for a clip, distinct per job so each clip has its own blob."""
-    data = f"no-op clip {request.job_id}".encode()
-    return EncodedClip(
-        data=data,
-        width=request.width,
-        height=request.height,
-        fps=request.fps,
-        duration_s=request.duration_s,
-        has_audio=False,
-        engine="no-op",
-    )
 
 
 def real_job_function(context: WorkerContext) -> Callable[..., Awaitable[None]]:

@@ -13,7 +13,7 @@ import numpy as np
 from engine.channels import InProcessEvents
 from engine.context import WorkerContext
 from engine.events import JobEvent
-from engine.request import ClipDefaults, Rendered, RenderRequest
+from engine.request import ClipDefaults, EncodedClip, ProgressCallback, Rendered, RenderRequest
 from storage.blobs import BlobStore
 from storage.db import Database
 
@@ -33,6 +33,20 @@ def context(
         backend=backend,  # type: ignore[arg-type]
         owns_db=False,
     ), events
+
+
+def no_op_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:
+    """A few bytes for a clip, distinct per job so each clip has its own blob: for runs that
+    measure or order the jobs around the render, not the render."""
+    return EncodedClip(
+        data=f"no-op clip {request.job_id}".encode(),
+        width=request.width,
+        height=request.height,
+        fps=request.fps,
+        duration_s=request.duration_s,
+        has_audio=False,
+        engine="no-op",
+    )
 
 
 @dataclass

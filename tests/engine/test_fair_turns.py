@@ -13,7 +13,6 @@ from engine.channels import InProcessEvents
 from engine.context import WorkerContext
 from engine.jobs import run_job
 from engine.queue_backends import ArqQueue, InProcessQueue
-from engine.request import EncodedClip, ProgressCallback, RenderRequest
 from engine.sketch import SketchBackend
 from storage import jobs as job_rows
 from storage.blobs import BlobStore
@@ -23,18 +22,7 @@ from storage.models import JobState
 from storage.people import upsert_chat, upsert_user
 from tests.conftest import REDIS_URL, delete_keys
 from tests.engine.arq_worker import make_settings, run_burst
-
-
-def quick_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:
-    return EncodedClip(
-        data=f"clip {request.job_id}".encode(),
-        width=request.width,
-        height=request.height,
-        fps=request.fps,
-        duration_s=request.duration_s,
-        has_audio=False,
-        engine="no-op",
-    )
+from tests.engine.harness import no_op_render
 
 
 async def heavy_and_three(db: Database) -> tuple[list[str], list[str]]:
@@ -66,7 +54,7 @@ async def heavy_and_three(db: Database) -> tuple[list[str], list[str]]:
 def context(db: Database, blobs: BlobStore, events: object) -> WorkerContext:
     return WorkerContext(
         db=db, blobs=blobs, events=events, backend=SketchBackend(),  # type: ignore[arg-type]
-        render=quick_render, owns_db=False,
+        render=no_op_render, owns_db=False,
     )  # fmt: skip
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 import msgpack
 import pytest
-from arq.connections import RedisSettings, create_pool
-from arq.worker import Worker, func
+from arq.worker import Worker
 from redis.asyncio import Redis
 
 from engine.config import RedisConfig
@@ -29,6 +28,7 @@ from engine.queue_backends import (
     serialize,
 )
 from tests.conftest import REDIS_URL, delete_keys
+from tests.engine.arq_worker import job_worker
 
 
 @dataclass
@@ -71,20 +71,7 @@ async def run_arq_burst(prefix: str, job: Callable[[str], Awaitable[None]]) -> W
     async def arq_job(ctx: dict[str, Any], job_id: str) -> None:
         await job(job_id)
 
-    pool = await create_pool(
-        RedisSettings.from_dsn(REDIS_URL), job_serializer=serialize, job_deserializer=deserialize
-    )
-    worker = Worker(
-        functions=[func(arq_job, name=RUN_JOB)],
-        burst=True,
-        poll_delay=0.01,
-        queue_name=queue_name(prefix),
-        redis_pool=pool,
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-        keep_result=0,
-        handle_signals=False,
-    )
+    worker = await job_worker(REDIS_URL, prefix, arq_job)
     try:
         await worker.main()
     finally:
