@@ -13,14 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.timing_port import TimingPort
 from bot.commands import Generate
 from bot.deps import BotConfig, Deps
-from bot.ports import Capabilities, Notice
-from bot.replies import ClipReady, Note
 from bot.service import Core
 from bot.types import ChatRef, ChatUser, MessageRef
 from engine.config import RedisConfig
@@ -31,42 +33,6 @@ from storage.db import connect
 from storage.migrate import upgrade
 
 GOAL_P99_MS = 50.0
-
-
-class TimingPort:
-    platform = "bench"
-    capabilities = Capabilities()
-
-    def __init__(self) -> None:
-        self.first_reply_at: dict[str, float] = {}
-        self._n = 0
-
-    async def post(
-        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
-    ) -> MessageRef:
-        assert reply_to is not None
-        self.first_reply_at.setdefault(reply_to.message_id, time.perf_counter())
-        self._n += 1
-        return MessageRef(chat, f"s{self._n}")
-
-    async def edit(self, message: MessageRef, reply: Notice) -> MessageRef | None:
-        return None
-
-    async def delete(self, message: MessageRef) -> None: ...
-
-    async def send_clip(
-        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
-    ) -> MessageRef:
-        raise AssertionError("no clips in this benchmark")
-
-    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
-        raise AssertionError("no direct messages in this benchmark")
-
-    def link(self, message: MessageRef) -> str | None:
-        return None
-
-    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
-        return None
 
 
 class InstantCheck:
@@ -120,7 +86,7 @@ async def one_round(folder: Path, commands: int) -> list[float]:
     await asyncio.gather(*(command(i) for i in range(commands)))
     await queue.close()
     await db.close()
-    return [(port.first_reply_at[m] - t) * 1000 for m, t in sent_at.items()]
+    return [(port.answered[m][0] - t) * 1000 for m, t in sent_at.items()]
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.timing_port import TimingPort
 from bot.commands import Generate
-from bot.ports import Capabilities, Notice
-from bot.replies import ClipReady, Note, Refused
+from bot.replies import Refused
 from bot.types import ChatRef, ChatUser, MessageRef
 from clipcrew.app import start_services, stop_services
 from clipcrew.settings import Settings
@@ -43,43 +46,6 @@ HARMLESS = [
     "a sunset over the sea with dolphins",
 ]
 CHAT = ChatRef("bench", "room", "Bench room")
-
-
-class TimingPort:
-    platform = "bench"
-    capabilities = Capabilities()
-
-    def __init__(self) -> None:
-        self.answered: dict[str, tuple[float, Notice]] = {}
-        self._n = 0
-
-    async def post(
-        self, chat: ChatRef, reply: Notice, *, reply_to: MessageRef | None
-    ) -> MessageRef:
-        if reply_to is not None:
-            self.answered.setdefault(reply_to.message_id, (time.perf_counter(), reply))
-        self._n += 1
-        return MessageRef(chat, f"s{self._n}")
-
-    async def edit(self, message: MessageRef, reply: Notice) -> MessageRef | None:
-        return None
-
-    async def delete(self, message: MessageRef) -> None: ...
-
-    async def send_clip(
-        self, chat: ChatRef, clip: ClipReady, video: bytes, *, reply_to: MessageRef | None
-    ) -> MessageRef:
-        self._n += 1
-        return MessageRef(chat, f"c{self._n}")
-
-    async def dm(self, user: ChatUser, note: Note) -> MessageRef:
-        return MessageRef(ChatRef("bench", f"dm-{user.user_id}"), "dm")
-
-    def link(self, message: MessageRef) -> str | None:
-        return None
-
-    async def find_clip(self, chat: ChatRef, clip_id: int) -> MessageRef | None:
-        return None
 
 
 def settings(folder: Path) -> Settings:
