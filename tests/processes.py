@@ -21,7 +21,7 @@ from pathlib import Path
 import asyncpg
 from redis.asyncio import Redis
 
-from tests.adapters.telegram.emulator import TOKEN, BotApi, Call
+from tests.adapters.telegram.emulator import TOKEN, BotApi
 from tests.conftest import POSTGRES_URL, delete_keys
 
 # What the `engine` extra installs: a bot installed without it cannot import any of these.
@@ -286,18 +286,6 @@ def _wait_for_port(port: int, timeout_s: float = 10) -> None:
                 return
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on port {port}")
-
-
-async def wait_until(api: BotApi, method: str, text: str, timeout_s: float = 120) -> Call:
-    """The first successful `method` call whose text holds `text`, waiting for it."""
-    async with asyncio.timeout(timeout_s):
-        seen = 0
-        while True:
-            calls = await api.wait_for(method, seen + 1)
-            for call in calls[seen:]:
-                if text in call.params.get("text", ""):
-                    return call
-            seen = len(calls)
 
 
 def videos_by_command(api: BotApi) -> dict[int, int]:

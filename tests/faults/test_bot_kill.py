@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from tests.adapters.telegram.steps import wait_until
 from tests.faults.conftest import Build, report
-from tests.processes import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

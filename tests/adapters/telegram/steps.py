@@ -3,6 +3,8 @@ modules that drive the real PTB Application."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.adapters.telegram.emulator import ADA, BotApi, Call, Json
 
 
@@ -16,6 +18,18 @@ async def sora(api: BotApi, chat: Json, text: str, **kwargs: object) -> tuple[Js
     command = await api.say(chat, ADA, text, **kwargs)
     videos = await api.wait_for("sendVideo", before + 1)
     return command, videos[before]
+
+
+async def wait_until(api: BotApi, method: str, text: str, timeout_s: float = 120) -> Call:
+    """The first successful `method` call whose text holds `text`, waiting for it."""
+    async with asyncio.timeout(timeout_s):
+        seen = 0
+        while True:
+            calls = await api.wait_for(method, seen + 1)
+            for call in calls[seen:]:
+                if text in call.params.get("text", ""):
+                    return call
+            seen = len(calls)
 
 
 def button(video: Call, label: str) -> str:

@@ -6,19 +6,9 @@ privately, or with how to open a private chat when the bot can't write to the pe
 from __future__ import annotations
 
 from clipcrew.app import Services
-from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, BotApi, Call, private
+from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, BotApi, private
+from tests.adapters.telegram.steps import wait_until
 from tests.engine.faces import clips
-
-
-async def wait_until(api: BotApi, method: str, text: str) -> Call:
-    """The first successful `method` call whose text holds `text`, waiting for it if need be."""
-    seen = 0
-    while True:
-        calls = await api.wait_for(method, seen + 1)
-        for call in calls[seen:]:
-            if text in call.params.get("text", ""):
-                return call
-        seen = len(calls)
 
 
 async def enroll(api: BotApi) -> None:
