@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 
 from tests.adapters.telegram.emulator import ADA, BOB, GROUP, BotApi
+from tests.adapters.telegram.steps import wait_until
 from tests.processes import (
     Shape,
     free_port,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

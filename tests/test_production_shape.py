@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, private
+from tests.adapters.telegram.steps import wait_until
 from tests.engine.faces import clips
 from tests.processes import (
     Shape,
     videos_by_command,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
