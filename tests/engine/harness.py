@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.backends import load_backend
 from engine.channels import InProcessEvents
 from engine.context import WorkerContext
 from engine.events import JobEvent
+from engine.provenance.manifest import ClipSigner
 from engine.request import ClipDefaults, EncodedClip, ProgressCallback, Rendered, RenderRequest
 from storage.blobs import BlobStore
 from storage.db import Database
@@ -33,6 +35,18 @@ def context(
         backend=backend,  # type: ignore[arg-type]
         owns_db=False,
     ), events
+
+
+def worker(db: Database, blobs: BlobStore, signer: ClipSigner | None) -> WorkerContext:
+    """A worker context that renders with the sketch backend and signs with `signer` (or not)."""
+    return WorkerContext(
+        db=db,
+        blobs=blobs,
+        events=InProcessEvents(),
+        backend=load_backend("sketch"),
+        owns_db=False,
+        signer=signer,
+    )
 
 
 def no_op_render(request: RenderRequest, on_progress: ProgressCallback) -> EncodedClip:

@@ -11,8 +11,6 @@ import pytest
 from sqlmodel import select
 
 from engine.backends import load_backend
-from engine.channels import InProcessEvents
-from engine.context import WorkerContext
 from engine.fit import fit_clip
 from engine.jobs import run_job
 from engine.pipeline import generate
@@ -35,6 +33,7 @@ from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip, ClipPrint, JobState
 from tests.engine.factories import small_request
+from tests.engine.harness import worker
 from tests.factories import make_clip, make_job
 
 
@@ -48,17 +47,6 @@ def signer(tmp_path: Path) -> ClipSigner:
 @pytest.fixture(scope="module")
 def clip_data() -> bytes:
     return generate(small_request(), load_backend("sketch")).data
-
-
-def worker(db: Database, blobs: BlobStore, signer: ClipSigner | None) -> WorkerContext:
-    return WorkerContext(
-        db=db,
-        blobs=blobs,
-        events=InProcessEvents(),
-        backend=load_backend("sketch"),
-        owns_db=False,
-        signer=signer,
-    )
 
 
 async def clip_of_job(db: Database, job_id: str) -> Clip:

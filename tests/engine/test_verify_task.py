@@ -9,10 +9,7 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from engine.backends import load_backend
 from engine.cameos import FaceModels
-from engine.channels import InProcessEvents
-from engine.context import WorkerContext
 from engine.encode import encode_mp4
 from engine.jobs import run_job
 from engine.light import InProcessLight, LightContext
@@ -23,6 +20,7 @@ from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Clip
 from tests.engine.chat_copy import chat_copy
+from tests.engine.harness import worker
 from tests.factories import make_job
 
 
@@ -34,14 +32,7 @@ def signer(tmp_path: Path) -> ClipSigner:
 
 
 async def stored_clip(db: Database, blobs: BlobStore, signer: ClipSigner) -> tuple[Clip, bytes]:
-    ctx = WorkerContext(
-        db=db,
-        blobs=blobs,
-        events=InProcessEvents(),
-        backend=load_backend("sketch"),
-        owns_db=False,
-        signer=signer,
-    )
+    ctx = worker(db, blobs, signer)
     job = await make_job(db, width=480, height=320, fps=12, duration_s=5.0)
     await run_job(ctx, job.id)
     async with db.session() as session:

@@ -38,6 +38,11 @@ def telegram_settings(tmp_path: Path, api: BotApi, **env: Any) -> Settings:
     return small_settings(tmp_path, **(values | env))
 
 
+async def serve(api: BotApi, tmp_path: Path, **env: object) -> Services:
+    """`clipcrew serve` with Telegram on against the emulator, the local chat off."""
+    return await start_services(telegram_settings(tmp_path, api, **env), local_chat=False)
+
+
 async def stop_bot(api: BotApi, services: Services) -> None:
     # The parked getUpdates is let go first, or stopping waits out its long-poll timeout.
     await api.drain(True)
@@ -66,6 +71,6 @@ async def bot(
     """`clipcrew serve` with Telegram on: real core, in-process queue, sketch engine."""
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    services = await start_services(telegram_settings(tmp_path, api), local_chat=False)
+    services = await serve(api, tmp_path)
     yield services
     await stop_bot(api, services)

@@ -18,13 +18,13 @@ from adapters.telegram import port as telegram_port
 from bot.ports import Capabilities
 from bot.replies import Failed, Progress, Queued
 from bot.types import ChatRef
-from clipcrew.app import Services, start_services
+from clipcrew.app import Services
 from engine import previews
 from engine.previews import jpeg_preview
 from engine.queue_backends import InProcessQueue
 from storage import jobs as job_rows
 from storage.models import JobState, utcnow
-from tests.adapters.telegram.conftest import stop_bot, telegram_settings
+from tests.adapters.telegram.conftest import serve, stop_bot
 from tests.adapters.telegram.emulator import ADA, BOB, CAROL, GROUP, BotApi, Call, Json
 from tests.adapters.telegram.fakes import RecordingCore
 from tests.factories import make_job
@@ -40,11 +40,6 @@ async def fast_edits(monkeypatch: pytest.MonkeyPatch) -> None:
         max_upload_bytes=telegram_port.MAX_UPLOAD_BYTES, min_edit_interval_s=0.0
     ))  # fmt: skip
     monkeypatch.setattr(previews, "PREVIEW_INTERVAL_S", 0.0)
-
-
-async def serve(api: BotApi, tmp_path: Path, **env: object) -> Services:
-    settings = telegram_settings(tmp_path, api, **env)
-    return await start_services(settings, local_chat=False)
 
 
 @pytest.fixture
