@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import random
-import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from tests.adapters.telegram.emulator_faults import Faults
 from tests.adapters.telegram.emulator_media import NO_TEXT, Media
 from tests.adapters.telegram.emulator_reactions import Reactions
-
-Json = dict[str, Any]
+from tests.adapters.telegram.emulator_wire import (
+    ApiError,
+    Call,
+    Json,
+    StoredFile,
+    error_response,
+    ok,
+    read_params,
+    snake,
+    text_entities,
+)
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 BOT: Json = {"id": 999, "is_bot": True, "first_name": "clipcrew", "username": "clipcrew_bot"}
@@ -36,7 +42,6 @@ WAIT_S = 30
 # getFile refuses larger files on the public Bot API.
 MAX_DOWNLOAD_BYTES = 20 * 1000 * 1000
 CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
-_MENTION = re.compile(r"(?<![\w@])@\w+")
 
 
 def private(user: Json) -> Json:
@@ -44,51 +49,15 @@ def private(user: Json) -> Json:
     return {"id": user["id"], "type": "private", **names}
 
 
-class ApiError(Exception):
-    """A Bot API method's failure, answered as Telegram does: `{"ok": false, ...}`."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-@dataclass
-class StoredFile:
-    file_id: str
-    file_unique_id: str
-    file_path: str
-    data: bytes
-    # What Telegram states; may exceed len(data) so a test needn't hold 25 MB to send 25 MB.
-    file_size: int
-
-
-@dataclass
-class Call:
-    method: str
-    params: Json
-    files: dict[str, bytes] = field(default_factory=dict)
-    status: int = 200
-    # The method's result; for a failure that Telegram describes, its description.
-    result: Any = None
-
-
-class BotApi(Reactions, Media):
+class BotApi(Reactions, Media, Faults):
     def __init__(self) -> None:
         Reactions.__init__(self)
         Media.__init__(self)
+        Faults.__init__(self)
         self.calls: list[Call] = []
         self.updates: list[Json] = []
         # While set, getUpdates answers at once: a bot that is stopping isn't kept waiting.
         self.draining = False
-        self._failures: dict[str, list[tuple[int, Json]]] = {}
-        # Faults for the fault suite: a share of calls per method answered 429 (retry_after 1)
-        # or 502 at random (seeded), an upload limit for sendVideo, and calls held a while
-        # before they are answered (the request is in, the answer is not out yet).
-        self.flaky: dict[str, float] = {}
-        self.upload_limit: int | None = None
-        self.slow: dict[str, float] = {}
-        self._chance = random.Random(7)
         # The bot is a user too: getChatMember answers for it.
         self.users: dict[int, Json] = {u["id"]: u for u in (BOT, ADA, BOB, CAROL)}
         # Users who opened a private chat with the bot (and have not blocked it since).
@@ -137,7 +106,7 @@ class BotApi(Reactions, Media):
     async def _dispatch(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         try:
-            params, files = await _read_params(request)
+            params, files = await read_params(request)
         except ConnectionResetError:  # a client that is shutting down hung up mid-request
             return web.Response(status=499)
         if method in self.slow:
@@ -155,16 +124,16 @@ class BotApi(Reactions, Media):
             self.remember_allowed(params)
         if method == "getUpdates":
             await self._record(Call(method, params, files))
-            return _ok(await self._get_updates(params))
-        answer = getattr(self, f"_{_snake(method)}", None)
+            return ok(await self._get_updates(params))
+        answer = getattr(self, f"_{snake(method)}", None)
         self.files_in_call = files
         try:
             result = answer(params) if answer else True
         except ApiError as error:
             await self._record(Call(method, params, files, error.status, error.description))
-            return _error(error.status, error.description)
+            return error_response(error.status, error.description)
         await self._record(Call(method, params, files, result=result))
-        return _ok(result)
+        return ok(result)
 
     async def _download(self, request: web.Request) -> web.Response:
         """`GET /file/bot<token>/<file_path>`: the bytes behind a getFile answer."""
@@ -172,7 +141,7 @@ class BotApi(Reactions, Media):
         found = [f for f in self.files.values() if f.file_path == path]
         await self._record(Call("download", {"file_path": path}, status=200 if found else 404))
         if not found:
-            return _error(404, "Not Found")
+            return error_response(404, "Not Found")
         return web.Response(body=found[0].data, content_type="application/octet-stream")
 
     async def _record(self, call: Call) -> None:
@@ -265,31 +234,7 @@ class BotApi(Reactions, Media):
             "file_path": stored.file_path,
         }
 
-    def _fault(self, method: str, files: dict[str, bytes]) -> tuple[int, Json] | None:
-        if method == "sendVideo" and self.upload_limit is not None:
-            size = sum(len(data) for data in files.values())
-            if size > self.upload_limit:
-                return 413, _failure(413, "Request Entity Too Large")
-        if self._chance.random() >= self.flaky.get(method, 0.0):
-            return None
-        if self._chance.random() < 0.5:
-            return 429, _failure(429, "Too Many Requests: retry after 1", retry_after=1)
-        return 502, _failure(502, "Bad Gateway")
-
     # Scripting -----------------------------------------------------------------------------------
-
-    def fail_next(self, method: str, status: int, *, retry_after: int | None = None) -> None:
-        """The next call of `method` fails the way Telegram fails it."""
-        description = {413: "Request Entity Too Large", 429: "Too Many Requests"}
-        body: Json = {
-            "ok": False,
-            "error_code": status,
-            "description": description.get(status, f"HTTP {status}"),
-        }
-        if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
-            body["description"] += f": retry after {retry_after}"
-        self._failures.setdefault(method, []).append((status, body))
 
     def open_private(self, user: Json) -> None:
         """The person opens a private chat with the bot, so the bot may write to them."""
@@ -351,7 +296,7 @@ class BotApi(Reactions, Media):
         entities: list[Json] | None = None,
     ) -> Json:
         """A message a person writes in a chat, kept so that replies can quote it."""
-        message = self._message(chat, user, text=text, entities=_entities(text, entities or []))
+        message = self._message(chat, user, text=text, entities=text_entities(text, entities or []))
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         return message
@@ -433,56 +378,3 @@ class BotApi(Reactions, Media):
         }
         self._messages[(chat["id"], message["message_id"])] = message
         return message
-
-
-def _failure(status: int, description: str, *, retry_after: int | None = None) -> Json:
-    body: Json = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return body
-
-
-def _ok(result: Any) -> web.Response:
-    return web.json_response({"ok": True, "result": result})
-
-
-def _error(status: int, description: str) -> web.Response:
-    return web.json_response(
-        {"ok": False, "error_code": status, "description": description}, status=status
-    )
-
-
-def _snake(method: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
-
-
-async def _read_params(request: web.Request) -> tuple[Json, dict[str, bytes]]:
-    """PTB sends form fields (nested objects as JSON strings) or multipart with file parts."""
-    params: Json = {}
-    files: dict[str, bytes] = {}
-    if not request.can_read_body:
-        return params, files
-    for name, value in (await request.post()).items():
-        if isinstance(value, web.FileField):
-            files[name] = value.file.read()
-        elif isinstance(value, str) and value[:1] in ("{", "["):
-            params[name] = json.loads(value)
-        else:
-            params[name] = value
-    return params, files
-
-
-def _entities(text: str, extra: list[Json]) -> list[Json]:
-    """What Telegram marks up by itself: a leading /command and @mentions (UTF-16 offsets)."""
-    found = list(extra)
-    command = re.match(r"/\S+", text)
-    if command:
-        found.append({"type": "bot_command", "offset": 0, "length": _u16(command[0])})
-    for match in _MENTION.finditer(text):
-        offset = _u16(text[: match.start()])
-        found.append({"type": "mention", "offset": offset, "length": _u16(match[0])})
-    return sorted(found, key=lambda e: e["offset"])
-
-
-def _u16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2

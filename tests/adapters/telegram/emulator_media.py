@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.adapters.telegram.emulator_wire import ApiError
+
 Json = dict[str, Any]
 
 NO_MEDIA = "Bad Request: there is no media in the message to edit"
@@ -35,8 +37,6 @@ class Media:
         return self._bot_message(params, photo=photo, caption=params.get("caption", ""))
 
     def _edit_message_media(self, params: Json) -> Json:
-        from tests.adapters.telegram.emulator import ApiError
-
         message = self._stored(params)
         if not any(kind in message for kind in MEDIA_KINDS):
             raise ApiError(400, NO_MEDIA)
@@ -52,8 +52,6 @@ class Media:
         return message
 
     def _edit_message_caption(self, params: Json) -> Json:
-        from tests.adapters.telegram.emulator import ApiError
-
         message = self._stored(params)
         if "text" in message:
             raise ApiError(400, NO_CAPTION)
@@ -62,8 +60,6 @@ class Media:
         return message
 
     def _photo(self, data: bytes | None) -> list[Json]:
-        from tests.adapters.telegram.emulator import ApiError
-
         if data is None:
             raise ApiError(400, "Bad Request: there is no photo in the request")
         self.photos.append(data)
