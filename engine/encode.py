@@ -71,11 +71,7 @@ class _Settings:
     audio_bps: int = _AUDIO_BPS
 
     def x264_options(self) -> dict[str, str]:
-        # Macroblock-tree rate control made the same frames encode differently from one run to
-        # the next with this build (13 of 30 encodes of the test clip differed, 0 of 40
-        # without it); a clip and its fingerprint must come out the same for the same request.
-        # The `ultrafast` first encode never used it.
-        options = {"preset": self.preset, "x264-params": "mbtree=0"}
+        options = {"preset": self.preset}
         if self.video_bps is None:
             options["crf"] = str(self.crf)
         else:
