@@ -18,8 +18,8 @@ from bot.deps import Deps
 from bot.enrollment import start_enrollment
 from bot.ports import ChatPort
 from bot.replies import Note, Refused
-from bot.rows import person, row_id
-from bot.types import ChatRef, ChatUser, MessageRef
+from bot.rows import chat_ref, chat_user, person, row_id
+from bot.types import ChatRef, MessageRef
 from storage import cameos as cameo_rows
 from storage import deliveries
 from storage import jobs as job_rows
@@ -156,9 +156,8 @@ async def _list_clips(deps: Deps, ports: dict[str, ChatPort], cameo: Cameo, owne
         links = [_link(ports, *at) for at in messages]
         opened = "".join(f"\n   {link}" for link in links if link)
         # And its entry on that chat's feed page, by a link signed for the owner.
-        chat = ChatRef(item.chat.platform, item.chat.platform_chat_id)
-        viewer = ChatUser(owner.platform, owner.platform_user_id, owner.display_name)
-        opened += f"\n   🌐 {deps.feed_links.clip_url(chat, viewer, row_id(item.clip))}"
+        link = deps.feed_links.clip_url(chat_ref(item.chat), chat_user(owner), row_id(item.clip))
+        opened += f"\n   🌐 {link}"
         lines.append(
             f"#{item.clip.id} “{item.clip.prompt[:60]}” by {item.author.handle} in {where}"
             f"{match}{opened}"

@@ -2,7 +2,8 @@
 
 A reply goes on the status message that already speaks for the command, where the platform can
 edit messages; elsewhere (or with no status message) it is a new message in reply to the
-command. Every answer, progress aside, goes through `tell`.
+command. Every answer goes through `tell`, except the messages whose reference the core keeps
+(a new status message, a direct message) and the progress bar's edits.
 """
 
 from __future__ import annotations
